@@ -1,0 +1,7 @@
+"""A scikit-learn classifier that trains a two-layer sigmoid network by backprop."""
+
+from ._classifier import BackpropClassifier
+from ._plot import HistoryDisplay
+
+__all__ = ["BackpropClassifier", "HistoryDisplay"]
+__version__ = "0.1.0"

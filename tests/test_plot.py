@@ -1,0 +1,46 @@
+"""HistoryDisplay draws the curves of a fitted estimator's history_."""
+
+import matplotlib
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.datasets import load_iris
+
+from sklearn_backprop import BackpropClassifier, HistoryDisplay
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = load_iris(return_X_y=True)
+    return BackpropClassifier(max_iter=25, tol=None, random_state=0).fit(X, y)
+
+
+def test_from_estimator_draws_one_axes_per_metric(fitted):
+    display = HistoryDisplay.from_estimator(fitted, metrics=["mse", "accuracy"])
+    assert [ax.get_title() for ax in display.ax_] == ["mse", "accuracy"]
+    assert display.figure_ is display.ax_[0].figure
+    assert_array_equal(display.lines_["mse"].get_ydata(), fitted.history_["mse"])
+    assert_array_equal(display.lines_["accuracy"].get_xdata(), range(25))
+
+
+def test_plot_draws_every_column_by_default_on_given_axes(fitted):
+    import matplotlib.pyplot as plt
+
+    _, axes = plt.subplots(1, 3)
+    display = HistoryDisplay(fitted.history_).plot(ax=axes)
+    assert list(display.lines_) == ["loss", "mse", "accuracy"]
+    assert display.ax_[0] is axes[0]
+
+
+def test_unknown_metric_is_named(fitted):
+    with pytest.raises(ValueError, match=r"\['val_loss'\] are not in the history"):
+        HistoryDisplay.from_estimator(fitted, metrics=["val_loss"])
+
+
+def test_wrong_number_of_axes_is_rejected(fitted):
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match="got 1 axes for 2 metrics"):
+        HistoryDisplay.from_estimator(fitted, metrics=["mse", "accuracy"], ax=ax)

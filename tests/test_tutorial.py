@@ -1,0 +1,99 @@
+"""The tutorial's configuration reproduces the tutorial's own loop exactly."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.datasets import load_iris
+from sklearn.model_selection import train_test_split
+
+from sklearn_backprop import BackpropClassifier
+
+TUTORIAL_PARAMS = dict(
+    hidden_size=2,
+    learning_rate=0.1,
+    max_iter=5000,
+    loss="squared_error",
+    fit_intercept=False,
+    init_scale=0.5,
+    tol=None,
+    random_state=10,
+)
+
+
+def tutorial_loop(X_train, y_train, X_test, y_test):
+    """The tutorial's code, with one-hot targets and without DataFrame.append."""
+    y_train = np.eye(3)[y_train]
+    y_test = np.eye(3)[y_test]
+    learning_rate, iterations, N = 0.1, 5000, y_train.size
+    np.random.seed(10)
+    W1 = np.random.normal(scale=0.5, size=(4, 2))
+    W2 = np.random.normal(scale=0.5, size=(2, 3))
+
+    def sigmoid(x):
+        return 1 / (1 + np.exp(-x))
+
+    def mean_squared_error(y_pred, y_true):
+        return ((y_pred - y_true) ** 2).sum() / (2 * y_pred.size)
+
+    def accuracy(y_pred, y_true):
+        return (y_pred.argmax(axis=1) == y_true.argmax(axis=1)).mean()
+
+    rows = []
+    for _ in range(iterations):
+        A1 = sigmoid(np.dot(X_train, W1))
+        A2 = sigmoid(np.dot(A1, W2))
+        rows.append(
+            {"mse": mean_squared_error(A2, y_train), "accuracy": accuracy(A2, y_train)}
+        )
+        dW1 = (A2 - y_train) * A2 * (1 - A2)
+        dW2 = np.dot(dW1, W2.T) * A1 * (1 - A1)
+        W2 = W2 - learning_rate * (np.dot(A1.T, dW1) / N)
+        W1 = W1 - learning_rate * (np.dot(X_train.T, dW2) / N)
+    A2 = sigmoid(np.dot(sigmoid(np.dot(X_test, W1)), W2))
+    return pd.DataFrame(rows), accuracy(A2, y_test), (W1, W2)
+
+
+@pytest.fixture(scope="module")
+def tutorial_split():
+    X, y = load_iris(return_X_y=True)
+    return train_test_split(X, y, test_size=20, random_state=4)
+
+
+@pytest.fixture(scope="module")
+def fitted(tutorial_split):
+    X_train, _, y_train, _ = tutorial_split
+    return BackpropClassifier(**TUTORIAL_PARAMS).fit(X_train, y_train)
+
+
+def test_history_equals_the_tutorial_loop_row_by_row(tutorial_split, fitted):
+    X_train, X_test, y_train, y_test = tutorial_split
+    expected, test_accuracy, weights = tutorial_loop(X_train, y_train, X_test, y_test)
+    history = fitted.history_
+    assert history.index.name == "iteration"
+    assert_array_equal(history.index, np.arange(5000))
+    assert_array_equal(history["mse"], expected["mse"])
+    assert_array_equal(history["accuracy"], expected["accuracy"])
+    assert_array_equal(fitted.coefs_[0], weights[0])
+    assert_array_equal(fitted.coefs_[1], weights[1])
+    assert test_accuracy == fitted.score(X_test, y_test)
+
+
+def test_tutorial_reference_figures(tutorial_split, fitted):
+    _, X_test, _, y_test = tutorial_split
+    history = fitted.history_
+    assert list(history.columns) == ["mse", "accuracy"]
+    assert history["mse"].iloc[0] == 0.1391001853580335
+    assert history["mse"].iloc[-1] == 0.0609539502027246
+    assert round(history["accuracy"].iloc[-1], 4) == 0.7077
+    assert fitted.score(X_test, y_test) == 0.8
+    assert fitted.n_iter_ == len(history) == 5000
+
+
+def test_history_plots_as_in_the_tutorial(fitted):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = fitted.history_.mse.plot(title="Mean Squared Error")
+    assert ax.get_title() == "Mean Squared Error"
+    assert len(ax.get_lines()[0].get_ydata()) == 5000
