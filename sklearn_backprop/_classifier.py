@@ -1,28 +1,46 @@
 """BackpropClassifier: the tutorial's two-layer sigmoid network as an estimator."""
 
+import time
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from . import _network
+from ._callbacks import CallbackSupportMixin, FitTask
 from ._history import History
+from ._training import (
+    GradientDescent,
+    NoImprovementStop,
+    batch_slices,
+    interrupt_after_epoch,
+)
+
+FLOAT_DTYPES = [np.float64, np.float32]
 
 
-class BackpropClassifier(ClassifierMixin, BaseEstimator):
-    """Two-layer sigmoid network trained by full-batch gradient descent.
+class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
+    """Two-layer sigmoid network trained by gradient descent with backpropagation.
 
     The network has one hidden layer of sigmoid units and one output unit per
-    class. Each iteration runs a forward pass on the whole training set, records
-    its metrics in ``history_``, back-propagates the error and takes one gradient
-    step. With ``loss="squared_error"``, ``fit_intercept=False``, ``init_scale=0.5``
-    and ``tol=None`` it is exactly the network of the classic backpropagation
+    class. Each iteration (an epoch) records the network's metrics on the training
+    set in ``history_``, then back-propagates the error and updates the weights:
+    once on the whole training set by default, or once per mini-batch. With
+    ``loss="squared_error"``, ``fit_intercept=False``, ``init_scale=0.5`` and
+    ``tol=None`` it is exactly the network of the classic backpropagation
     tutorial on iris.
 
     Parameters
@@ -41,13 +59,14 @@ class BackpropClassifier(ClassifierMixin, BaseEstimator):
         ``hidden_size``; the tutorial uses 0.1 on raw features.
 
     max_iter : int, default=1000
-        Maximum number of iterations, each one full-batch gradient step. With
-        the defaults, ``tol`` ends training after 150 to 600 iterations on the
-        bundled datasets; 1000 leaves a margin before a ConvergenceWarning.
+        Maximum number of iterations (epochs). With the defaults, ``tol`` ends
+        training after 150 to 600 iterations on the bundled datasets; 1000
+        leaves a margin before a ConvergenceWarning.
 
     loss : {"log_loss", "squared_error"}, default="log_loss"
-        ``"log_loss"``: softmax outputs and the mean cross-entropy, whose gradient
-        does not vanish when an output saturates, hence the default.
+        ``"log_loss"``: softmax outputs and the mean cross-entropy (independent
+        sigmoid outputs and binary cross-entropy for multilabel targets), whose
+        gradient does not vanish when an output saturates, hence the default.
         ``"squared_error"``: sigmoid outputs and the tutorial's loss, the sum of
         squared errors over all output entries divided by twice their number.
 
@@ -62,8 +81,9 @@ class BackpropClassifier(ClassifierMixin, BaseEstimator):
         The tutorial uses 0.5.
 
     tol : float or None, default=1e-4
-        Training stops when the training loss has not improved by at least
-        ``tol`` over the best loss so far for ``n_iter_no_change`` consecutive
+        Training stops when the monitored loss (the training loss, or the
+        validation loss with ``early_stopping``) has not improved by at least
+        ``tol`` over the best so far for ``n_iter_no_change`` consecutive
         iterations. ``None`` runs all ``max_iter`` iterations. 1e-4, as in
         MLPClassifier, stops once further iterations change the predictions
         little: on the bundled datasets, running to ``max_iter`` instead raises
@@ -75,33 +95,89 @@ class BackpropClassifier(ClassifierMixin, BaseEstimator):
         MLPClassifier: a full-batch loss falls smoothly, so ten iterations in a
         row below ``tol`` mark a plateau rather than a pause.
 
+    batch_size : int or None, default=None
+        Rows per gradient step. None uses the whole training set for each step
+        (full-batch gradient descent, the tutorial's method), which is exact and
+        deterministic; an integer gives mini-batch gradient descent, one epoch
+        of several steps per iteration, which suits large data sets.
+
+    shuffle : bool, default=True
+        Whether to reshuffle the rows before cutting them into mini-batches at
+        every epoch, as stochastic gradient descent needs. The order is drawn
+        from ``random_state``. Has no effect with ``batch_size=None``.
+
+    momentum : float in [0, 1), default=0.0
+        Classical momentum: each step adds ``momentum`` times the previous step.
+        0 is plain gradient descent, as in the tutorial; 0.9 is the usual choice
+        to speed up mini-batch training.
+
+    alpha : float, default=0.0
+        Strength of the L2 penalty ``alpha / 2 * sum(W ** 2)`` on the weights
+        (not the biases), added to the mean loss. 0, no penalty, as in the
+        tutorial; the small networks this class trains rarely need one.
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training rows
+        (stratified), or use ``X_val`` and ``y_val`` when given to ``fit``, stop
+        when the validation loss stops improving by ``tol``, and restore the
+        weights of the iteration with the lowest validation loss. Off by
+        default, so that all the data given is used for training.
+
+    validation_fraction : float in (0, 1), default=0.1
+        Fraction of the training rows held out with ``early_stopping`` when no
+        ``X_val`` is given.
+
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying ``sample_weight``: a dict of label
+        to weight, or ``"balanced"`` for weights inversely proportional to the
+        class frequencies in ``y``. None weighs every class equally.
+
+    warm_start : bool, default=False
+        Whether ``fit`` continues from the weights of the previous call instead
+        of drawing new ones. The history then grows, its index counting on.
+
+    verbose : int, default=0
+        Print one line of metrics per iteration when positive.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights: ``check_random_state(random_state)`` draws the
         input-to-hidden matrix, then the hidden-to-output matrix, each with
-        ``normal(scale=init_scale, size=...)``. Pass an int for reproducible fits.
+        ``normal(scale=init_scale, size=...)``; then, as needed, the validation
+        split and the mini-batch order. Pass an int for reproducible fits.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels, sorted.
+        Class labels, sorted; for multilabel targets, the label indices.
 
     coefs_ : list of two ndarrays
         ``coefs_[0]`` is the input-to-hidden matrix of shape
         (n_features, hidden_size), ``coefs_[1]`` the hidden-to-output matrix of
-        shape (hidden_size, n_classes).
+        shape (hidden_size, n_outputs), one output per class or label.
 
     intercepts_ : list of two ndarrays
-        Hidden and output biases, of shapes (hidden_size,) and (n_classes,); all
+        Hidden and output biases, of shapes (hidden_size,) and (n_outputs,); all
         zeros when ``fit_intercept=False``.
 
+    out_activation_ : str
+        ``"softmax"`` or ``"sigmoid"``, the output units' activation.
+
     n_iter_ : int
-        Number of gradient steps taken.
+        Number of iterations (epochs) run, over all calls with ``warm_start`` or
+        ``partial_fit``; equal to ``len(history_)``.
 
     history_ : pandas.DataFrame
-        One row per iteration, index ``iteration``, computed on the training set
-        by the forward pass before that iteration's update: ``mse`` (the
-        tutorial's squared error of the outputs against one-hot targets),
-        ``accuracy``, and ``loss`` when ``loss="log_loss"``.
+        One row per iteration, index ``iteration``, computed on the whole
+        training set for the weights at the start of that iteration: ``loss``
+        (the training objective, penalty included; present unless it equals
+        ``mse``), ``mse`` (the tutorial's squared error of the outputs against
+        one-hot targets), ``accuracy``; with validation data ``val_loss``,
+        ``val_mse`` and ``val_accuracy`` (no penalty); and ``time``, seconds of
+        training since the first fit.
+
+    best_iteration_ : int or None
+        With ``early_stopping``, the iteration whose weights were restored: the
+        row of ``history_`` with the lowest ``val_loss``. None otherwise.
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -119,7 +195,13 @@ class BackpropClassifier(ClassifierMixin, BaseEstimator):
     Binary problems use two output units, like any other number of classes, so
     the squared error and ``history_["mse"]`` are computed as in the tutorial.
     With ``loss="squared_error"`` the sigmoid outputs do not sum to one;
-    :meth:`predict_proba` divides each row by its sum.
+    :meth:`predict_proba` divides each row by its sum. For multilabel targets,
+    ``accuracy`` is the fraction of rows whose labels are all right.
+
+    If the loss becomes infinite or NaN, ``fit`` raises FloatingPointError and
+    the estimator keeps the state it had before the call. Ctrl-C during ``fit``
+    ends training after the current iteration, with a warning, and keeps the
+    weights and history trained so far.
 
     Examples
     --------
@@ -132,7 +214,7 @@ class BackpropClassifier(ClassifierMixin, BaseEstimator):
     >>> clf.fit(X, y).score(X, y)
     0.97...
     >>> clf[-1].history_.columns.tolist()
-    ['loss', 'mse', 'accuracy']
+    ['loss', 'mse', 'accuracy', 'time']
     """
 
     _parameter_constraints: dict = {
@@ -147,6 +229,15 @@ class BackpropClassifier(ClassifierMixin, BaseEstimator):
         ],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "shuffle": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
 
@@ -161,6 +252,15 @@ class BackpropClassifier(ClassifierMixin, BaseEstimator):
         init_scale="auto",
         tol=1e-4,
         n_iter_no_change=10,
+        batch_size=None,
+        shuffle=True,
+        momentum=0.0,
+        alpha=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        class_weight=None,
+        warm_start=False,
+        verbose=0,
         random_state=None,
     ):
         self.hidden_size = hidden_size
@@ -171,100 +271,435 @@ class BackpropClassifier(ClassifierMixin, BaseEstimator):
         self.init_scale = init_scale
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.momentum = momentum
+        self.alpha = alpha
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.verbose = verbose
         self.random_state = random_state
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    # ------------------------------------------------------------------ fitting
+
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Train the network on ``X`` and ``y`` from freshly drawn weights.
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None):
+        """Train the network on ``X`` and ``y``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data. float32 data is trained in float32.
 
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a label indicator matrix for multilabel problems.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights: the loss is the weighted mean over rows, so a
+            weight of 2 counts as the row given twice. None weighs rows equally.
+
+        X_val : array-like of shape (n_val_samples, n_features), default=None
+            Validation data, scored every iteration into the ``val_*`` columns of
+            ``history_``, and monitored instead of a held-out fraction when
+            ``early_stopping=True``. Give ``y_val`` with it.
+
+        y_val : array-like of shape (n_val_samples,) or (n_val_samples, n_labels), \
+default=None
+            Validation targets.
 
         Returns
         -------
         self : BackpropClassifier
             The fitted estimator.
         """
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val must be given together.")
+        continuing = self.warm_start and hasattr(self, "coefs_")
+        X, y = self._validate_training_data(X, y, reset=not continuing)
+        classes = self.classes_ if continuing else self._classes_of(y)
+        Y = self._encode(y, classes, X.dtype)
+        sample_weight = self._sample_weight(sample_weight, X, y)
+
+        if continuing:
+            rng, state = self._rng, self._continued_state()
+        else:
+            rng = check_random_state(self.random_state)
+            state = self._initial_state(X, Y, rng, multilabel=y.ndim == 2)
+        validation = None
+        if X_val is not None:
+            X_val, y_val = self._validate_validation_data(X_val, y_val, X.dtype)
+            validation = (X_val, self._encode(y_val, classes, X.dtype), None)
+        elif self.early_stopping:
+            stratify = y if y.ndim == 1 else None
+            X, Y, sample_weight, validation = self._hold_out(
+                X, Y, sample_weight, stratify, rng
+            )
+        return self._train(
+            state, classes, (X, Y, sample_weight), validation, rng, self.max_iter
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of training on ``X`` and ``y`` and append one history row.
+
+        The first call draws the initial weights and needs ``classes``; later
+        calls continue from the current weights. ``tol`` and ``early_stopping``
+        do not apply: the caller decides when to stop.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data for this epoch.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a label indicator matrix.
+
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that ``y`` may contain over every call. Required on
+            the first call (except for multilabel targets); if given later, it
+            must equal ``classes_``.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, as in :meth:`fit`.
+
+        Returns
+        -------
+        self : BackpropClassifier
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "coefs_")
+        X, y = self._validate_training_data(X, y, reset=first_call)
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit, which "
+                "sees one batch at a time; give class_weight as a dict."
+            )
+        classes = self._partial_fit_classes(y, classes, first_call)
+        Y = self._encode(y, classes, X.dtype)
+        sample_weight = self._sample_weight(sample_weight, X, y)
+        if first_call:
+            rng = check_random_state(self.random_state)
+            state = self._initial_state(X, Y, rng, multilabel=y.ndim == 2)
+        else:
+            rng, state = self._rng, self._continued_state()
+        return self._train(
+            state, classes, (X, Y, sample_weight), None, rng, 1, incremental=True
+        )
+
+    def _validate_training_data(self, X, y, reset):
+        """Validate ``X`` and ``y``; ``reset`` records the features of a first fit."""
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=FLOAT_DTYPES, multi_output=True
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        classes, y_index = np.unique(y, return_inverse=True)
+        return X, y
+
+    def _validate_validation_data(self, X_val, y_val, dtype):
+        """Validate ``X_val`` and ``y_val`` like data given to predict."""
+        X_val = validate_data(self, X_val, reset=False, dtype=dtype)
+        y_val = np.asarray(y_val)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        if len(X_val) != len(y_val):
+            raise ValueError(
+                f"X_val has {len(X_val)} rows but y_val has {len(y_val)} entries."
+            )
+        return X_val, y_val
+
+    @staticmethod
+    def _classes_of(y):
+        """Return the classes of a training target, rejecting a single class."""
+        if y.ndim == 2:
+            return np.arange(y.shape[1])
+        classes = np.unique(y)
         if classes.size < 2:
             raise ValueError(
                 "BackpropClassifier needs samples of at least 2 classes; the "
                 f"data contains only one class: {classes[0]!r}."
             )
-        Y = np.eye(classes.size, dtype=X.dtype)[y_index]
+        return classes
 
-        rng = check_random_state(self.random_state)
-        layer_sizes = [X.shape[1], self.hidden_size, classes.size]
-        coefs, intercepts = _network.init_weights(
-            rng, layer_sizes, self.init_scale, self.fit_intercept, X.dtype
+    def _partial_fit_classes(self, y, classes, first_call):
+        """Return the classes for a partial_fit call, checking ``classes``."""
+        if classes is None:
+            if not first_call:
+                return self.classes_
+            if y.ndim == 2:
+                return np.arange(y.shape[1])
+            raise ValueError(
+                "classes must be given on the first call to partial_fit: all the "
+                "labels y may contain, e.g. classes=np.unique(y_all)."
+            )
+        classes = np.unique(classes)
+        if not first_call and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"classes={classes.tolist()} differs from the classes of the first "
+                f"call to partial_fit, {self.classes_.tolist()}."
+            )
+        if y.ndim == 1 and classes.size < 2:
+            raise ValueError("classes must hold at least 2 labels.")
+        return classes
+
+    @staticmethod
+    def _encode(y, classes, dtype):
+        """Return the target matrix: one-hot rows, or the label indicators."""
+        if y.ndim == 2:
+            if y.shape[1] != classes.size:
+                raise ValueError(
+                    f"y has {y.shape[1]} labels; the model was fitted with "
+                    f"{classes.size}."
+                )
+            return y.astype(dtype)
+        index = np.searchsorted(classes, y)
+        index = np.minimum(index, classes.size - 1)
+        unknown = classes[index] != y
+        if unknown.any():
+            raise ValueError(
+                f"y contains labels not in classes_ {classes.tolist()}: "
+                f"{np.unique(y[unknown]).tolist()}."
+            )
+        return np.eye(classes.size, dtype=dtype)[index]
+
+    def _sample_weight(self, sample_weight, X, y):
+        """Combine ``sample_weight`` and ``class_weight``; None when both are unset."""
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        if self.class_weight is not None:
+            if y.ndim == 2:
+                raise ValueError("class_weight is not supported for multilabel y.")
+            class_weights = compute_sample_weight(self.class_weight, y).astype(X.dtype)
+            sample_weight = (
+                class_weights
+                if sample_weight is None
+                else sample_weight * class_weights
+            )
+        if sample_weight is not None and not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum.")
+        return sample_weight
+
+    def _hold_out(self, X, Y, sample_weight, stratify, rng):
+        """Split off a validation set, stratified by ``stratify`` unless None.
+
+        Returns the training part as ``X, Y, sample_weight`` and the held-out
+        part as a tuple of the same three.
+        """
+        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        parts = train_test_split(
+            *arrays,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+            random_state=rng,
         )
-        history = self._train(X, y_index, Y, coefs, intercepts)
+        train, held_out = parts[::2], parts[1::2]
+        if sample_weight is None:
+            train, held_out = train + [None], held_out + [None]
+        return (*train, tuple(held_out))
 
+    def _initial_state(self, X, Y, rng, multilabel):
+        """Return a fresh training state with weights drawn from ``rng``."""
+        layer_sizes = [X.shape[1], self.hidden_size, Y.shape[1]]
+        coefs, intercepts = _network.init_weights(
+            rng, layer_sizes, self.init_scale, X.dtype
+        )
+        softmax = self.loss == "log_loss" and not multilabel
+        return _TrainingState(
+            coefs=coefs,
+            intercepts=intercepts,
+            velocities=None,
+            history=History(),
+            out_activation="softmax" if softmax else "sigmoid",
+            multilabel=multilabel,
+        )
+
+    def _continued_state(self):
+        """Return a copy of the fitted state, to continue training from."""
+        return _TrainingState(
+            coefs=[W.copy() for W in self.coefs_],
+            intercepts=[b.copy() for b in self.intercepts_],
+            velocities=None
+            if self._velocities is None
+            else [v.copy() for v in self._velocities],
+            history=self._history.copy(),
+            out_activation=self.out_activation_,
+            multilabel=self._multilabel,
+        )
+
+    def _train(
+        self, state, classes, data, validation, rng, n_epochs, *, incremental=False
+    ):
+        """Run up to ``n_epochs`` epochs on ``state``, then store it on ``self``.
+
+        ``data`` and ``validation`` are ``(X, Y, sample_weight)`` tuples, the
+        latter None without validation data. ``incremental`` (partial_fit) turns
+        off stopping. The weights are trained on copies, so that an error leaves
+        the estimator as it was.
+        """
+        X, Y, sample_weight = data
+        intercepts = state.intercepts if self.fit_intercept else None
+        params = state.coefs + (state.intercepts if self.fit_intercept else [])
+        optimizer = GradientDescent(self.learning_rate, self.momentum, state.velocities)
+        tol = None if incremental else self.tol
+        stop_rule = NoImprovementStop(tol, self.n_iter_no_change)
+        restore_best = self.early_stopping and validation is not None
+        monitored = "val_loss" if restore_best else "loss"
+        best_loss, best = np.inf, None
+        history = state.history
+        start = time.perf_counter() - history.last("time")
+
+        def fitted_attributes():
+            return {
+                "classes_": classes,
+                "coefs_": state.coefs,
+                "intercepts_": state.intercepts,
+                "out_activation_": state.out_activation,
+                "_multilabel": state.multilabel,
+                "n_iter_": len(history),
+            }
+
+        task = FitTask(self, X, Y, sample_weight, n_epochs)
+        stopped = False
+        with interrupt_after_epoch() as interrupt:
+            for _ in range(n_epochs):
+                task.begin_epoch(fitted_attributes)
+                iteration = len(history)
+                H, P, row = self._evaluate(state, X, Y, sample_weight, penalty=True)
+                if validation is not None:
+                    row.update(self._evaluate(state, *validation, prefix="val_")[2])
+                row["time"] = time.perf_counter() - start
+                self._check_finite(row, iteration)
+                if restore_best and row["val_loss"] < best_loss:
+                    best_loss = row["val_loss"]
+                    best = (
+                        iteration,
+                        [p.copy() for p in state.coefs + state.intercepts],
+                    )
+                if "loss" in row and not self._records_loss():
+                    del row["loss"]
+                history.record(row)
+                if self.verbose:
+                    print(self._progress_line(iteration, row))
+
+                if self.batch_size is None:
+                    self._step(optimizer, params, state, X, Y, sample_weight, H, P)
+                else:
+                    for rows in batch_slices(
+                        len(X), self.batch_size, self.shuffle, rng
+                    ):
+                        X_batch = X[rows]
+                        H, P = _network.forward(
+                            X_batch, state.coefs, intercepts, state.out_activation
+                        )
+                        weights = None if sample_weight is None else sample_weight[rows]
+                        self._step(
+                            optimizer, params, state, X_batch, Y[rows], weights, H, P
+                        )
+
+                stopped = stop_rule.update(row.get(monitored, row["mse"]))
+                stopped |= task.end_epoch(fitted_attributes)
+                if stopped:
+                    break
+                if interrupt.raised:
+                    warnings.warn(
+                        f"Training interrupted by Ctrl-C after iteration {iteration}; "
+                        "the weights and history trained so far are kept."
+                    )
+                    break
+            else:
+                if tol is not None:
+                    warnings.warn(
+                        f"BackpropClassifier reached max_iter={self.max_iter} "
+                        f"before the {monitored} stopped improving by tol={tol}; "
+                        "increase max_iter or tol.",
+                        ConvergenceWarning,
+                    )
+
+        if best is not None:
+            best_iteration, best_params = best
+            for param, saved in zip(state.coefs + state.intercepts, best_params):
+                param[...] = saved
         self.classes_ = classes
-        self.coefs_ = coefs
-        self.intercepts_ = intercepts or [
-            np.zeros(size, dtype=X.dtype) for size in layer_sizes[1:]
-        ]
-        self.n_iter_ = len(history)
+        self.coefs_ = state.coefs
+        self.intercepts_ = state.intercepts
+        self.out_activation_ = state.out_activation
+        self._multilabel = state.multilabel
+        self._velocities = optimizer.velocities
         self._history = history
+        self._rng = rng
+        self.n_iter_ = len(history)
+        self.best_iteration_ = best[0] if best is not None else None
+        task.end(fitted_attributes)
         return self
 
-    def _train(self, X, y_index, Y, coefs, intercepts):
-        """Run gradient descent on the weights in place; return the History."""
-        loss_function = _network.LOSSES[self.loss]
-        columns = ["mse", "accuracy"]
-        if self.loss != "squared_error":
-            columns.insert(0, "loss")
-        history = History(columns)
-        params = coefs + (intercepts or [])
-        best_loss, n_no_improvement = np.inf, 0
+    def _records_loss(self):
+        """Whether history_ needs a loss column: unless the loss is the mse."""
+        return self.loss != "squared_error" or self.alpha > 0
 
-        for iteration in range(self.max_iter):
-            H, P = _network.forward(X, coefs, intercepts, self.loss)
-            row = {"mse": _network.squared_error(Y, P)}
-            row["accuracy"] = _network.accuracy(y_index, P)
-            loss = row["mse"] if self.loss == "squared_error" else loss_function(Y, P)
-            if not np.isfinite(loss):
-                raise FloatingPointError(
-                    f"The training loss became {loss} at iteration {iteration}: "
-                    "gradient descent diverged. Use a smaller learning_rate "
-                    f"(now {self.learning_rate}) or scale the features."
-                )
-            if self.loss != "squared_error":
-                row["loss"] = loss
-            history.record(**row)
+    def _evaluate(self, state, X, Y, sample_weight, *, penalty=False, prefix=""):
+        """Return ``H``, ``P`` and the metrics of the current weights on ``X``."""
+        intercepts = state.intercepts if self.fit_intercept else None
+        H, P = _network.forward(X, state.coefs, intercepts, state.out_activation)
+        mse = _network.squared_error(Y, P, sample_weight)
+        if self.loss == "squared_error":
+            loss = mse
+        elif state.out_activation == "softmax":
+            loss = _network.log_loss(Y, P, sample_weight)
+        else:
+            loss = _network.binary_log_loss(Y, P, sample_weight)
+        if penalty and self.alpha > 0:
+            loss += _network.l2_penalty(state.coefs, self.alpha)
+        accuracy = _network.subset_accuracy if state.multilabel else _network.accuracy
+        row = {
+            f"{prefix}loss": loss,
+            f"{prefix}mse": mse,
+            f"{prefix}accuracy": accuracy(Y, P, sample_weight),
+        }
+        return H, P, row
 
-            coef_grads, intercept_grads = _network.backward(
-                X, Y, H, P, coefs, self.loss, intercepts is not None
+    def _step(self, optimizer, params, state, X, Y, sample_weight, H, P):
+        """Back-propagate the error of one batch and update the weights."""
+        coef_grads, intercept_grads = _network.backward(
+            X,
+            Y,
+            H,
+            P,
+            state.coefs,
+            self.loss,
+            self.fit_intercept,
+            sample_weight=sample_weight,
+            alpha=self.alpha,
+        )
+        optimizer.step(params, coef_grads + (intercept_grads or []))
+
+    def _check_finite(self, row, iteration):
+        """Raise FloatingPointError when a training metric is infinite or NaN."""
+        loss = row["loss"]
+        if not np.isfinite(loss):
+            raise FloatingPointError(
+                f"The training loss became {loss} at iteration {iteration}: "
+                "gradient descent diverged. Use a smaller learning_rate "
+                f"(now {self.learning_rate}) or scale the features."
             )
-            for param, grad in zip(params, coef_grads + (intercept_grads or [])):
-                param -= self.learning_rate * grad
 
-            if self.tol is None:
-                continue
-            if loss > best_loss - self.tol:
-                n_no_improvement += 1
-            else:
-                n_no_improvement = 0
-            best_loss = min(best_loss, loss)
-            if n_no_improvement >= self.n_iter_no_change:
-                return history
+    @staticmethod
+    def _progress_line(iteration, row):
+        """Format one history row for verbose output."""
+        metrics = ", ".join(
+            f"{name} = {value:.6g}" for name, value in row.items() if name != "time"
+        )
+        return f"Iteration {iteration}: {metrics}"
 
-        if self.tol is not None:
-            warnings.warn(
-                f"BackpropClassifier reached max_iter={self.max_iter} before the "
-                f"training loss stopped improving by tol={self.tol}; increase "
-                "max_iter or tol.",
-                ConvergenceWarning,
-            )
-        return history
+    # --------------------------------------------------------------- prediction
 
     @property
     def history_(self):
@@ -284,11 +719,16 @@ class BackpropClassifier(ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class in ``classes_`` order; rows sum to one.
+            For multilabel targets, the probability of each label, independently.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
         # Zero biases when fit_intercept=False: adding them changes nothing.
-        return _network.predict_proba(X, self.coefs_, self.intercepts_, self.loss)
+        if self.out_activation_ == "sigmoid" and not self._multilabel:
+            return _network.normalised_sigmoid(X, self.coefs_, self.intercepts_)
+        return _network.forward(X, self.coefs_, self.intercepts_, self.out_activation_)[
+            1
+        ]
 
     def predict_log_proba(self, X):
         """Return the logarithm of :meth:`predict_proba`.
@@ -316,8 +756,24 @@ class BackpropClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels, taken from ``classes_``.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels, taken from ``classes_``; for multilabel targets,
+            the indicator matrix of labels whose probability exceeds 0.5.
         """
         check_is_fitted(self)
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        if self._multilabel:
+            return (proba > 0.5).astype(int)
+        return self.classes_[proba.argmax(axis=1)]
+
+
+@dataclass
+class _TrainingState:
+    """What training updates: weights, momentum velocities and history."""
+
+    coefs: list
+    intercepts: list
+    velocities: list | None
+    history: History
+    out_activation: str
+    multilabel: bool

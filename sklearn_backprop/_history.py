@@ -1,5 +1,7 @@
 """Per-iteration training records, kept as plain lists and shown as a DataFrame."""
 
+import math
+
 import pandas as pd
 
 
@@ -8,28 +10,35 @@ class History:
 
     The records are plain Python floats in one list per column, so a fitted
     estimator pickles and serialises without pandas objects inside it;
-    :meth:`to_frame` builds the DataFrame users see as ``history_``.
-
-    Parameters
-    ----------
-    columns : iterable of str
-        The names of the recorded metrics, in display order.
+    :meth:`to_frame` builds the DataFrame users see as ``history_``. A column
+    that appears only in later rows (validation metrics in a warm-started fit,
+    say) reads NaN in the rows before it.
     """
 
-    def __init__(self, columns):
-        self.columns = {name: [] for name in columns}
+    def __init__(self):
+        self.columns = {}
 
     def __len__(self):
         return len(next(iter(self.columns.values()), []))
 
-    def record(self, **values):
-        """Append one iteration's values; every column must be given."""
-        if values.keys() != self.columns.keys():
-            raise KeyError(
-                f"expected values for {list(self.columns)}, got {list(values)}"
-            )
-        for name, value in values.items():
-            self.columns[name].append(float(value))
+    def copy(self):
+        """Return an independent copy."""
+        new = History()
+        new.columns = {name: list(values) for name, values in self.columns.items()}
+        return new
+
+    def record(self, values):
+        """Append one row, given as a dict of column name to number."""
+        n_rows = len(self)
+        for name in values:
+            self.columns.setdefault(name, [math.nan] * n_rows)
+        for name, column in self.columns.items():
+            column.append(float(values.get(name, math.nan)))
+
+    def last(self, name, default=0.0):
+        """Return the last value of a column, or ``default`` when there is none."""
+        column = self.columns.get(name)
+        return column[-1] if column else default
 
     def to_frame(self):
         """Return the records as a DataFrame indexed by ``iteration`` from 0."""

@@ -3,8 +3,10 @@
 Every function here is stateless: arrays in, arrays out. Nothing here knows about
 estimators, labels or training loops. Notation follows the tutorial: ``X`` is the
 input, ``H`` the hidden activations (its ``A1``), ``P`` the outputs (its ``A2``),
-``Y`` the one-hot targets, ``W1`` and ``W2`` the weight matrices, ``b1`` and ``b2``
-the optional biases.
+``Y`` the target matrix (one-hot rows, or label indicators), ``W1`` and ``W2`` the
+weight matrices, ``b1`` and ``b2`` the optional biases. ``sample_weight`` is None
+for unweighted rows; the unweighted formulas are the tutorial's, operation for
+operation, so that its numbers are reproduced to the last bit.
 """
 
 import numpy as np
@@ -12,9 +14,8 @@ import numpy as np
 
 def sigmoid(Z):
     """Replace ``Z`` by the logistic function ``1 / (1 + exp(-Z))`` in place."""
-    # The tutorial's formula, kept operation for operation so that its numbers are
-    # reproduced to the last bit. exp(-z) overflows to inf for z < -709, and
-    # 1 / inf is exactly 0, the correct limit: the overflow is not an error.
+    # exp(-z) overflows to inf for z < -709, and 1 / inf is exactly 0, the correct
+    # limit: the overflow is not an error.
     with np.errstate(over="ignore"):
         np.negative(Z, out=Z)
         np.exp(Z, out=Z)
@@ -32,11 +33,11 @@ def softmax(Z):
     return Z
 
 
-OUTPUT_ACTIVATIONS = {"squared_error": sigmoid, "log_loss": softmax}
+OUTPUT_ACTIVATIONS = {"sigmoid": sigmoid, "softmax": softmax}
 
 
-def init_weights(rng, layer_sizes, scale, fit_intercept, dtype):
-    """Draw normal weights for each layer, input-to-hidden first; zero biases."""
+def init_weights(rng, layer_sizes, scale, dtype):
+    """Draw normal weights for each layer, input-to-hidden first, and zero biases."""
     coefs = []
     for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]):
         # "auto" is the Glorot (Xavier) normal scale, sqrt(2 / (fan_in + fan_out)),
@@ -44,7 +45,7 @@ def init_weights(rng, layer_sizes, scale, fit_intercept, dtype):
         std = np.sqrt(2.0 / (fan_in + fan_out)) if scale == "auto" else scale
         coefs.append(rng.normal(scale=std, size=(fan_in, fan_out)).astype(dtype))
     intercepts = [np.zeros(size, dtype=dtype) for size in layer_sizes[1:]]
-    return coefs, (intercepts if fit_intercept else None)
+    return coefs, intercepts
 
 
 def hidden_layer(X, W1, b1):
@@ -63,75 +64,107 @@ def output_logits(H, W2, b2):
     return Z2
 
 
-def forward(X, coefs, intercepts, loss):
-    """Return the hidden activations ``H`` and the outputs ``P``.
+def forward(X, coefs, intercepts, output):
+    """Return the hidden activations ``H`` and the outputs ``P = output(Z2)``.
 
-    ``P = sigmoid(Z2)`` for the squared error, ``softmax(Z2)`` for the log loss.
-    ``intercepts`` is None for a network without biases.
+    ``output`` is ``"sigmoid"`` or ``"softmax"``; ``intercepts`` is None for a
+    network without biases.
     """
     b1, b2 = (None, None) if intercepts is None else intercepts
     H = hidden_layer(X, coefs[0], b1)
-    P = OUTPUT_ACTIVATIONS[loss](output_logits(H, coefs[1], b2))
+    P = OUTPUT_ACTIVATIONS[output](output_logits(H, coefs[1], b2))
     return H, P
 
 
-def predict_proba(X, coefs, intercepts, loss):
-    """Return class probabilities: the outputs, normalised to sum to one per row.
+def normalised_sigmoid(X, coefs, intercepts):
+    """Return sigmoid outputs ``s_j`` divided by their row sum ``sum_k s_k``.
 
-    Softmax outputs already sum to one. Sigmoid outputs ``s_j`` become
-    ``s_j / sum_k s_k``, computed as the softmax of ``log s_j = -log(1 + exp(-z_j))``
-    so that a row whose outputs all underflow to zero still gets finite values.
+    Computed as the softmax of ``log s_j = -log(1 + exp(-z_j))``, so that a row
+    whose outputs all underflow to zero still gets finite probabilities.
     """
     b1, b2 = (None, None) if intercepts is None else intercepts
     Z2 = output_logits(hidden_layer(X, coefs[0], b1), coefs[1], b2)
-    if loss == "squared_error":
-        Z2 = -np.logaddexp(0, -Z2)
-    return softmax(Z2)
+    return softmax(-np.logaddexp(0, -Z2))
 
 
-def backward(X, Y, H, P, coefs, loss, fit_intercept):
+def backward(X, Y, H, P, coefs, loss, fit_intercept, sample_weight=None, alpha=0.0):
     """Return the gradients of the loss with respect to weights and biases.
 
     With ``E = P - Y``, the output error signal is ``D2 = E * P * (1 - P)`` for the
-    squared error through a sigmoid and ``D2 = E`` for the log loss through a
-    softmax; the hidden one is ``D1 = (D2 W2^T) * H * (1 - H)``. The gradients are
-    ``H^T D2 / N`` and ``X^T D1 / N`` (biases: the column sums of ``D2`` and ``D1``
-    over ``N``), where ``N`` is the number of output entries ``n * k`` for the
-    squared error, whose loss is averaged over entries, and ``n`` for the log loss.
+    squared error through sigmoid outputs, and ``D2 = E`` for the log loss through
+    softmax or sigmoid outputs; the hidden one is ``D1 = (D2 W2^T) * H * (1 - H)``.
+    The gradients are ``X^T D1 / N`` and ``H^T D2 / N`` (biases: the column sums of
+    ``D1`` and ``D2`` over ``N``), plus ``alpha * W`` for the L2 penalty. ``N`` is
+    the number of output entries ``n * k`` for the squared error, averaged over
+    entries, and the number of rows ``n`` for the log loss; with sample weights,
+    each row's error is scaled by its weight and ``n`` becomes their sum.
     """
     W1, W2 = coefs
     D2 = P - Y
+    n = P.shape[0]
+    if sample_weight is not None:
+        D2 *= sample_weight[:, np.newaxis]
+        n = sample_weight.sum()
     if loss == "squared_error":
         D2 *= P
         D2 *= 1 - P
-        N = P.size
+        N = P.size if sample_weight is None else n * P.shape[1]
     else:
-        N = P.shape[0]
+        N = n
     D1 = D2 @ W2.T
     D1 *= H
     D1 *= 1 - H
     coef_grads = [(X.T @ D1) / N, (H.T @ D2) / N]
+    if alpha:
+        for grad, W in zip(coef_grads, coefs):
+            grad += alpha * W
     if not fit_intercept:
         return coef_grads, None
     return coef_grads, [D1.sum(axis=0) / N, D2.sum(axis=0) / N]
 
 
-def squared_error(Y, P):
+def _weighted_mean(row_values, sample_weight):
+    """Mean of per-row values, weighted by ``sample_weight`` unless it is None."""
+    if sample_weight is None:
+        return row_values.mean()
+    return (row_values @ sample_weight) / sample_weight.sum()
+
+
+def squared_error(Y, P, sample_weight=None):
     """Half the mean of ``(P - Y) ** 2`` over all entries: the tutorial's mse."""
-    return ((P - Y) ** 2).sum() / (2 * P.size)
+    if sample_weight is None:
+        return ((P - Y) ** 2).sum() / (2 * P.size)
+    row_sums = ((P - Y) ** 2).sum(axis=1)
+    return _weighted_mean(row_sums, sample_weight) / (2 * P.shape[1])
 
 
-def log_loss(Y, P):
-    """Mean over rows of ``-sum(Y * log(P))``, the cross-entropy of softmax outputs."""
-    # Clipping at the smallest normal number keeps log finite when P underflows.
-    log_P = np.log(np.maximum(P, np.finfo(P.dtype).tiny))
-    # 0.0 - s rather than -s: a perfect fit reads 0.0, not -0.0.
-    return 0.0 - (Y * log_P).sum() / P.shape[0]
+def _safe_log(P):
+    """``log(P)``, with ``P`` clipped at the smallest normal number to stay finite."""
+    return np.log(np.maximum(P, np.finfo(P.dtype).tiny))
 
 
-LOSSES = {"squared_error": squared_error, "log_loss": log_loss}
+def log_loss(Y, P, sample_weight=None):
+    """Mean over rows of ``-sum_j Y_j log P_j``: cross-entropy of softmax outputs."""
+    # 0.0 - m rather than -m: a perfect fit reads 0.0, not -0.0.
+    return 0.0 - _weighted_mean((Y * _safe_log(P)).sum(axis=1), sample_weight)
 
 
-def accuracy(y, P):
-    """Fraction of rows whose largest output sits at the true class index ``y``."""
-    return (P.argmax(axis=1) == y).mean()
+def binary_log_loss(Y, P, sample_weight=None):
+    """Mean over rows of ``-sum_j [Y_j log P_j + (1 - Y_j) log(1 - P_j)]``."""
+    row_sums = (Y * _safe_log(P) + (1 - Y) * _safe_log(1 - P)).sum(axis=1)
+    return 0.0 - _weighted_mean(row_sums, sample_weight)
+
+
+def l2_penalty(coefs, alpha):
+    """The L2 penalty ``alpha / 2 * sum(W ** 2)`` over both weight matrices."""
+    return 0.5 * alpha * sum(float((W**2).sum()) for W in coefs)
+
+
+def accuracy(Y, P, sample_weight=None):
+    """Fraction of rows whose largest output sits where ``Y``'s largest entry is."""
+    return _weighted_mean(P.argmax(axis=1) == Y.argmax(axis=1), sample_weight)
+
+
+def subset_accuracy(Y, P, sample_weight=None):
+    """Fraction of rows whose outputs, thresholded at 0.5, all equal ``Y``."""
+    return _weighted_mean(((P > 0.5) == (Y > 0.5)).all(axis=1), sample_weight)

@@ -28,7 +28,7 @@ def test_fit_reproduces_the_tutorial_and_writes_its_history(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "test accuracy       0.8000" in out
     history = pd.read_csv(tmp_path / "history.csv", index_col="iteration")
-    assert list(history.columns) == ["mse", "accuracy"]
+    assert list(history.columns) == ["mse", "accuracy", "time"]
     assert len(history) == 5000
     assert history["mse"].iloc[0] == 0.1391001853580335
     assert (tmp_path / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -27,9 +27,9 @@ def test_from_estimator_draws_one_axes_per_metric(fitted):
 def test_plot_draws_every_column_by_default_on_given_axes(fitted):
     import matplotlib.pyplot as plt
 
-    _, axes = plt.subplots(1, 3)
+    _, axes = plt.subplots(1, 4)
     display = HistoryDisplay(fitted.history_).plot(ax=axes)
-    assert list(display.lines_) == ["loss", "mse", "accuracy"]
+    assert list(display.lines_) == ["loss", "mse", "accuracy", "time"]
     assert display.ax_[0] is axes[0]
 
 

@@ -82,7 +82,7 @@ def test_history_equals_the_tutorial_loop_row_by_row(tutorial_split, fitted):
 def test_tutorial_reference_figures(tutorial_split, fitted):
     _, X_test, _, y_test = tutorial_split
     history = fitted.history_
-    assert list(history.columns) == ["mse", "accuracy"]
+    assert list(history.columns) == ["mse", "accuracy", "time"]
     assert history["mse"].iloc[0] == 0.1391001853580335
     assert history["mse"].iloc[-1] == 0.0609539502027246
     assert round(history["accuracy"].iloc[-1], 4) == 0.7077

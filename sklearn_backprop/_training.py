@@ -1,0 +1,113 @@
+"""Pieces of the training loop that know nothing of the network: the update rule,
+mini-batches, the stopping rule, and stopping cleanly on Ctrl-C."""
+
+import signal
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+
+
+class GradientDescent:
+    """Gradient descent with optional classical momentum, updating in place.
+
+    ``v <- momentum * v - learning_rate * g`` then ``w <- w + v``; with
+    ``momentum=0`` the step is the plain ``w <- w - learning_rate * g``.
+
+    Parameters
+    ----------
+    learning_rate : float
+        Step size.
+
+    momentum : float
+        Fraction of the previous step carried into the next.
+
+    velocities : list of ndarray or None
+        Velocities to continue from, one per parameter; None starts from zero.
+    """
+
+    def __init__(self, learning_rate, momentum, velocities=None):
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.velocities = velocities
+
+    def step(self, params, grads):
+        """Move each parameter along its gradient, in place."""
+        if not self.momentum:
+            for param, grad in zip(params, grads):
+                param -= self.learning_rate * grad
+            return
+        if self.velocities is None:
+            self.velocities = [np.zeros_like(param) for param in params]
+        for param, grad, velocity in zip(params, grads, self.velocities):
+            velocity *= self.momentum
+            velocity -= self.learning_rate * grad
+            param += velocity
+
+
+def batch_slices(n_samples, batch_size, shuffle, rng):
+    """Return the row indices of each mini-batch of one epoch.
+
+    ``batch_size=None`` gives a single batch of all rows, in order. With
+    ``shuffle``, the rows are permuted by ``rng`` before they are cut into batches.
+    """
+    if batch_size is None or (batch_size >= n_samples and not shuffle):
+        return [slice(None)]
+    order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
+    return [
+        order[start : start + batch_size] for start in range(0, n_samples, batch_size)
+    ]
+
+
+class NoImprovementStop:
+    """Decide when a monitored loss has stopped improving.
+
+    Training stops once ``patience`` values in a row fail to beat the best value so
+    far by at least ``tol``; ``tol=None`` never stops.
+    """
+
+    def __init__(self, tol, patience):
+        self.tol = tol
+        self.patience = patience
+        self.best = np.inf
+        self.n_without_improvement = 0
+
+    def update(self, value):
+        """Take the next value; return True when training should stop."""
+        if self.tol is None:
+            self.best = min(self.best, value)
+            return False
+        if value > self.best - self.tol:
+            self.n_without_improvement += 1
+        else:
+            self.n_without_improvement = 0
+        self.best = min(self.best, value)
+        return self.n_without_improvement >= self.patience
+
+
+class InterruptFlag:
+    """Set when Ctrl-C arrives during training; read at the end of each epoch."""
+
+    def __init__(self):
+        self.raised = False
+
+    def set(self, signum=None, frame=None):
+        self.raised = True
+
+
+@contextmanager
+def interrupt_after_epoch():
+    """Turn Ctrl-C into a flag for the duration of the block, then restore it.
+
+    Only the main thread can take signals; elsewhere (worker threads of a parallel
+    search, say) Ctrl-C keeps its usual effect and the flag is never set.
+    """
+    flag = InterruptFlag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.signal(signal.SIGINT, flag.set)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
