@@ -24,8 +24,9 @@ class FitTask:
     estimator : BackpropClassifier
         The estimator being fitted.
 
-    X, y, sample_weight : arrays
-        The training data, passed on to the callbacks.
+    X, y, sample_weight : arrays, or callables that return them
+        The training data, passed on to the callbacks; a callable is only
+        called when a callback asks for that argument.
 
     max_epochs : int
         The largest number of epochs this fit may run.

@@ -546,16 +546,14 @@ default=None
         the estimator as it was.
         """
         X, Y, sample_weight = data
-        intercepts = state.intercepts if self.fit_intercept else None
-        params = state.coefs + (state.intercepts if self.fit_intercept else [])
         optimizer = GradientDescent(self.learning_rate, self.momentum, state.velocities)
         tol = None if incremental else self.tol
         stop_rule = NoImprovementStop(tol, self.n_iter_no_change)
         restore_best = self.early_stopping and validation is not None
         monitored = "val_loss" if restore_best else "loss"
         best_loss, best = np.inf, None
-        history = state.history
-        start = time.perf_counter() - history.last("time")
+        # Seconds count on from the last recorded row, across warm starts.
+        start = time.perf_counter() - state.history.last("time")
 
         def fitted_attributes():
             return {
@@ -564,50 +562,25 @@ default=None
                 "intercepts_": state.intercepts,
                 "out_activation_": state.out_activation,
                 "_multilabel": state.multilabel,
-                "n_iter_": len(history),
+                "n_iter_": len(state.history),
             }
 
-        task = FitTask(self, X, Y, sample_weight, n_epochs)
-        stopped = False
+        def labels():
+            # The targets as the user gave them, for callbacks that score.
+            return Y.astype(int) if state.multilabel else classes[Y.argmax(axis=1)]
+
+        task = FitTask(self, X, labels, sample_weight, n_epochs)
         with interrupt_after_epoch() as interrupt:
             for _ in range(n_epochs):
                 task.begin_epoch(fitted_attributes)
-                iteration = len(history)
-                H, P, row = self._evaluate(state, X, Y, sample_weight, penalty=True)
-                if validation is not None:
-                    row.update(self._evaluate(state, *validation, prefix="val_")[2])
-                row["time"] = time.perf_counter() - start
-                self._check_finite(row, iteration)
+                iteration = len(state.history)
+                H, P, row = self._record_metrics(state, data, validation, start)
                 if restore_best and row["val_loss"] < best_loss:
                     best_loss = row["val_loss"]
-                    best = (
-                        iteration,
-                        [p.copy() for p in state.coefs + state.intercepts],
-                    )
-                if "loss" in row and not self._records_loss():
-                    del row["loss"]
-                history.record(row)
-                if self.verbose:
-                    print(self._progress_line(iteration, row))
-
-                if self.batch_size is None:
-                    self._step(optimizer, params, state, X, Y, sample_weight, H, P)
-                else:
-                    for rows in batch_slices(
-                        len(X), self.batch_size, self.shuffle, rng
-                    ):
-                        X_batch = X[rows]
-                        H, P = _network.forward(
-                            X_batch, state.coefs, intercepts, state.out_activation
-                        )
-                        weights = None if sample_weight is None else sample_weight[rows]
-                        self._step(
-                            optimizer, params, state, X_batch, Y[rows], weights, H, P
-                        )
-
-                stopped = stop_rule.update(row.get(monitored, row["mse"]))
-                stopped |= task.end_epoch(fitted_attributes)
-                if stopped:
+                    best = (iteration, [p.copy() for p in state.all_params()])
+                self._update_weights(state, optimizer, data, H, P, rng)
+                stop = stop_rule.update(row[monitored])
+                if task.end_epoch(fitted_attributes) or stop:
                     break
                 if interrupt.raised:
                     warnings.warn(
@@ -624,22 +597,88 @@ default=None
                         ConvergenceWarning,
                     )
 
+        self.best_iteration_ = None
         if best is not None:
-            best_iteration, best_params = best
-            for param, saved in zip(state.coefs + state.intercepts, best_params):
+            self.best_iteration_, best_params = best
+            for param, saved in zip(state.all_params(), best_params):
                 param[...] = saved
+        state.velocities = optimizer.velocities
+        self._store(state, classes, rng)
+        task.end(fitted_attributes)
+        return self
+
+    def _record_metrics(self, state, data, validation, start):
+        """Append the current weights' metrics to the history; return H, P, row.
+
+        ``H`` and ``P`` are the forward pass on the training data, which a
+        full-batch step reuses. The row holds ``loss`` even where the history
+        leaves it out as a copy of ``mse``.
+        """
+        H, P, row = self._evaluate(state, *data, penalty=True)
+        if not np.isfinite(row["loss"]):
+            raise FloatingPointError(
+                f"The training loss became {row['loss']} at iteration "
+                f"{len(state.history)}: gradient descent diverged. Use a smaller "
+                f"learning_rate (now {self.learning_rate}) or scale the features."
+            )
+        if validation is not None:
+            row.update(self._evaluate(state, *validation, prefix="val_")[2])
+        row["time"] = time.perf_counter() - start
+        recorded = dict(row)
+        if not self._records_loss():
+            del recorded["loss"]
+        state.history.record(recorded)
+        if self.verbose:
+            print(self._progress_line(len(state.history) - 1, recorded))
+        return H, P, row
+
+    def _update_weights(self, state, optimizer, data, H, P, rng):
+        """Run one epoch of gradient steps: one full-batch step, or mini-batches.
+
+        A full-batch step reuses the forward pass ``H``, ``P`` of the metrics.
+        """
+        X, Y, sample_weight = data
+        if self.batch_size is None:
+            self._step(state, optimizer, X, Y, sample_weight, H, P)
+            return
+        intercepts = state.intercepts if self.fit_intercept else None
+        for rows in batch_slices(len(X), self.batch_size, self.shuffle, rng):
+            X_batch = X[rows]
+            H, P = _network.forward(
+                X_batch, state.coefs, intercepts, state.out_activation
+            )
+            weights = None if sample_weight is None else sample_weight[rows]
+            self._step(state, optimizer, X_batch, Y[rows], weights, H, P)
+
+    def _step(self, state, optimizer, X, Y, sample_weight, H, P):
+        """Back-propagate the error of one batch and update the weights."""
+        coef_grads, intercept_grads = _network.backward(
+            X,
+            Y,
+            H,
+            P,
+            state.coefs,
+            self.loss,
+            self.fit_intercept,
+            sample_weight=sample_weight,
+            alpha=self.alpha,
+        )
+        if self.fit_intercept:
+            optimizer.step(state.all_params(), coef_grads + intercept_grads)
+        else:
+            optimizer.step(state.coefs, coef_grads)
+
+    def _store(self, state, classes, rng):
+        """Make a training state the estimator's fitted state."""
         self.classes_ = classes
         self.coefs_ = state.coefs
         self.intercepts_ = state.intercepts
         self.out_activation_ = state.out_activation
         self._multilabel = state.multilabel
-        self._velocities = optimizer.velocities
-        self._history = history
+        self._velocities = state.velocities
+        self._history = state.history
         self._rng = rng
-        self.n_iter_ = len(history)
-        self.best_iteration_ = best[0] if best is not None else None
-        task.end(fitted_attributes)
-        return self
+        self.n_iter_ = len(state.history)
 
     def _records_loss(self):
         """Whether history_ needs a loss column: unless the loss is the mse."""
@@ -665,31 +704,6 @@ default=None
             f"{prefix}accuracy": accuracy(Y, P, sample_weight),
         }
         return H, P, row
-
-    def _step(self, optimizer, params, state, X, Y, sample_weight, H, P):
-        """Back-propagate the error of one batch and update the weights."""
-        coef_grads, intercept_grads = _network.backward(
-            X,
-            Y,
-            H,
-            P,
-            state.coefs,
-            self.loss,
-            self.fit_intercept,
-            sample_weight=sample_weight,
-            alpha=self.alpha,
-        )
-        optimizer.step(params, coef_grads + (intercept_grads or []))
-
-    def _check_finite(self, row, iteration):
-        """Raise FloatingPointError when a training metric is infinite or NaN."""
-        loss = row["loss"]
-        if not np.isfinite(loss):
-            raise FloatingPointError(
-                f"The training loss became {loss} at iteration {iteration}: "
-                "gradient descent diverged. Use a smaller learning_rate "
-                f"(now {self.learning_rate}) or scale the features."
-            )
 
     @staticmethod
     def _progress_line(iteration, row):
@@ -777,3 +791,7 @@ class _TrainingState:
     history: History
     out_activation: str
     multilabel: bool
+
+    def all_params(self):
+        """Weights then biases, in the order the velocities follow."""
+        return self.coefs + self.intercepts

@@ -1,0 +1,524 @@
+"""The training engine: batches, momentum, penalty, stopping, validation, warm
+start, partial_fit, weights, multilabel targets, Ctrl-C, verbose output."""
+
+import signal
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import (
+    load_iris,
+    make_classification,
+    make_multilabel_classification,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import recall_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_backprop import BackpropClassifier, _network
+from sklearn_backprop._training import GradientDescent, NoImprovementStop, batch_slices
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def metrics_only(clf):
+    """The history without its wall-clock column, for exact comparisons."""
+    return clf.history_.drop(columns="time")
+
+
+def assert_same_fit(first, second, rtol):
+    for a, b in zip(
+        first.coefs_ + first.intercepts_, second.coefs_ + second.intercepts_
+    ):
+        assert_allclose(a, b, rtol=rtol, atol=1e-14)
+    assert_allclose(metrics_only(first), metrics_only(second), rtol=rtol, atol=1e-14)
+    assert_array_equal(first.history_.index, second.history_.index)
+
+
+# ------------------------------------------------------------------ mini-batches
+
+
+def test_batch_slices_cover_every_row_once_per_epoch():
+    rng = np.random.RandomState(0)
+    batches = batch_slices(10, 3, True, rng)
+    assert [len(b) for b in batches] == [3, 3, 3, 1]
+    assert sorted(np.concatenate(batches)) == list(range(10))
+    assert batch_slices(10, None, True, rng) == [slice(None)]
+    assert_array_equal(np.concatenate(batch_slices(10, 4, False, rng)), np.arange(10))
+
+
+def test_mini_batch_history_is_exact_on_the_whole_training_set(iris):
+    # Row t holds the metrics of the weights at the start of epoch t on all rows,
+    # not a running mean over the epoch's batches.
+    X, y = iris
+    params = dict(batch_size=16, max_iter=4, tol=None, random_state=0)
+    three = BackpropClassifier(**{**params, "max_iter": 3}).fit(X, y)
+    four = BackpropClassifier(**params).fit(X, y)
+    assert_allclose(metrics_only(three), metrics_only(four).iloc[:3], rtol=1e-12)
+    P = three.predict_proba(X)
+    Y = np.eye(3)[y]
+    row = four.history_.iloc[3]
+    assert_allclose(row["mse"], _network.squared_error(Y, P), rtol=1e-12)
+    assert_allclose(row["loss"], _network.log_loss(Y, P), rtol=1e-12)
+    assert row["accuracy"] == three.score(X, y)
+
+
+def test_mini_batches_take_several_steps_per_epoch(iris):
+    X, y = iris
+    full = BackpropClassifier(max_iter=5, tol=None, random_state=0).fit(X, y)
+    mini = BackpropClassifier(batch_size=10, max_iter=5, tol=None, random_state=0)
+    mini.fit(X, y)
+    assert mini.n_iter_ == 5
+    assert mini.history_["loss"].iloc[-1] < full.history_["loss"].iloc[-1]
+
+
+def test_shuffle_changes_the_batches_and_is_seeded(iris):
+    X, y = iris
+    params = dict(batch_size=10, max_iter=5, tol=None, random_state=0)
+    shuffled = BackpropClassifier(**params).fit(X, y)
+    again = BackpropClassifier(**params).fit(X, y)
+    ordered = BackpropClassifier(shuffle=False, **params).fit(X, y)
+    assert_array_equal(shuffled.coefs_[0], again.coefs_[0])
+    assert not np.allclose(shuffled.coefs_[0], ordered.coefs_[0])
+
+
+def test_one_batch_of_all_rows_in_order_is_full_batch(iris):
+    X, y = iris
+    params = dict(max_iter=10, tol=None, random_state=0, shuffle=False)
+    full = BackpropClassifier(**params).fit(X, y)
+    one_batch = BackpropClassifier(batch_size=len(X), **params).fit(X, y)
+    assert_same_fit(full, one_batch, rtol=1e-12)
+
+
+# --------------------------------------------------------- momentum and penalty
+
+
+def test_momentum_accumulates_velocity():
+    w = np.array([1.0])
+    optimizer = GradientDescent(learning_rate=0.5, momentum=0.9)
+    optimizer.step([w], [np.array([2.0])])
+    assert_allclose(w, 1.0 - 1.0)
+    optimizer.step([w], [np.array([2.0])])
+    # v = 0.9 * (-1) - 0.5 * 2 = -1.9
+    assert_allclose(w, 0.0 - 1.9)
+
+
+def test_zero_momentum_is_plain_gradient_descent():
+    w = np.array([1.0, 2.0])
+    GradientDescent(learning_rate=0.1, momentum=0.0).step([w], [np.array([1.0, 1.0])])
+    assert_array_equal(w, [1.0 - 0.1, 2.0 - 0.1])
+
+
+def test_momentum_speeds_up_training(iris):
+    X, y = iris
+    plain = BackpropClassifier(learning_rate=0.1, max_iter=50, tol=None, random_state=0)
+    heavy = BackpropClassifier(
+        learning_rate=0.1, momentum=0.9, max_iter=50, tol=None, random_state=0
+    )
+    assert (
+        heavy.fit(X, y).history_["loss"].iloc[-1]
+        < plain.fit(X, y).history_["loss"].iloc[-1]
+    )
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+def test_penalty_is_in_loss_but_not_in_mse_or_accuracy(iris, loss):
+    X, y = iris
+    params = dict(loss=loss, max_iter=1, tol=None, random_state=0)
+    plain = BackpropClassifier(**params).fit(X, y)
+    penalised = BackpropClassifier(alpha=0.5, **params).fit(X, y)
+    # Row 0 is computed with the initial weights, the same for both.
+    initial = BackpropClassifier(**params, learning_rate=1e-300).fit(X, y)
+    penalty = _network.l2_penalty(initial.coefs_, 0.5)
+    row, plain_row = penalised.history_.iloc[0], plain.history_.iloc[0]
+    plain_loss = plain_row["loss"] if loss == "log_loss" else plain_row["mse"]
+    assert_allclose(row["loss"], plain_loss + penalty, rtol=1e-12)
+    assert row["mse"] == plain_row["mse"]
+    assert row["accuracy"] == plain_row["accuracy"]
+
+
+def test_penalty_shrinks_the_weights(iris):
+    X, y = iris
+    params = dict(max_iter=200, tol=None, random_state=0)
+    plain = BackpropClassifier(**params).fit(X, y)
+    penalised = BackpropClassifier(alpha=0.01, **params).fit(X, y)
+    norm = lambda clf: sum((W**2).sum() for W in clf.coefs_)  # noqa: E731
+    assert norm(penalised) < 0.5 * norm(plain)
+
+
+# -------------------------------------------------------------------- stopping
+
+
+def test_no_improvement_stop_counts_consecutive_misses():
+    rule = NoImprovementStop(tol=0.1, patience=2)
+    # 0.45 falls short of the best, 0.5, by tol (one miss) but becomes the best;
+    # 0.3 beats it by tol (count reset); 0.35 and 0.28 both fall short (two).
+    decisions = [rule.update(v) for v in [1.0, 0.5, 0.45, 0.3, 0.35, 0.28]]
+    assert decisions == [False, False, False, False, False, True]
+    assert NoImprovementStop(tol=None, patience=1).update(5.0) is False
+
+
+def test_early_stopping_restores_the_best_validation_weights(iris):
+    X, y = iris
+    X_train, X_val, y_train, y_val = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    # A large network on few rows overfits: the validation loss turns back up.
+    clf = BackpropClassifier(
+        hidden_size=100,
+        learning_rate=2.0,
+        max_iter=3000,
+        early_stopping=True,
+        tol=0.0,
+        n_iter_no_change=50,
+        random_state=0,
+    ).fit(X_train[::4], y_train[::4], X_val=X_val, y_val=y_val)
+    val_loss = clf.history_["val_loss"].to_numpy()
+    best = int(np.argmin(val_loss))
+    assert clf.best_iteration_ == best
+    assert clf.n_iter_ == len(val_loss) == best + 51
+    assert val_loss[-1] > val_loss[best]
+    restored = _network.log_loss(np.eye(3)[y_val], clf.predict_proba(X_val))
+    assert_allclose(restored, val_loss[best], rtol=1e-12)
+
+
+def test_early_stopping_holds_out_a_stratified_fraction(iris):
+    X, y = iris
+    clf = BackpropClassifier(
+        early_stopping=True, validation_fraction=0.2, random_state=0
+    ).fit(X, y)
+    history = clf.history_
+    assert {"val_loss", "val_mse", "val_accuracy"} <= set(history.columns)
+    assert clf.best_iteration_ == int(history["val_loss"].idxmin())
+    # 30 held-out rows, 10 of each class: accuracies are multiples of 1/30.
+    assert_allclose((history["val_accuracy"] * 30) % 1, 0, atol=1e-9)
+    assert clf.n_iter_ < clf.max_iter
+
+
+def test_without_early_stopping_there_is_no_best_iteration(iris):
+    X, y = iris
+    clf = BackpropClassifier(max_iter=5, tol=None, random_state=0).fit(X, y)
+    assert clf.best_iteration_ is None
+
+
+def test_convergence_warning_names_the_monitored_loss(iris):
+    X, y = iris
+    with pytest.warns(ConvergenceWarning, match="val_loss"):
+        BackpropClassifier(max_iter=3, early_stopping=True, random_state=0).fit(X, y)
+
+
+# ------------------------------------------------------------- validation data
+
+
+def test_validation_columns_are_metrics_on_the_validation_set(iris):
+    X, y = iris
+    X_train, X_val, y_train, y_val = train_test_split(X, y, random_state=0)
+    params = dict(max_iter=1, tol=None, random_state=0)
+    clf = BackpropClassifier(**params).fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    assert list(clf.history_.columns) == [
+        "loss",
+        "mse",
+        "accuracy",
+        "val_loss",
+        "val_mse",
+        "val_accuracy",
+        "time",
+    ]
+    initial = BackpropClassifier(**params, learning_rate=1e-300)
+    P = initial.fit(X_train, y_train).predict_proba(X_val)
+    Y_val = np.eye(3)[y_val]
+    row = clf.history_.iloc[0]
+    assert_allclose(row["val_loss"], _network.log_loss(Y_val, P), rtol=1e-12)
+    assert_allclose(row["val_mse"], _network.squared_error(Y_val, P), rtol=1e-12)
+    assert row["val_accuracy"] == initial.score(X_val, y_val)
+
+
+def test_validation_data_with_string_labels(iris):
+    X, y = iris
+    names = np.array(["a", "b", "c"])[y]
+    clf = BackpropClassifier(max_iter=20, tol=None, random_state=0)
+    clf.fit(X[::2], names[::2], X_val=X[1::2], y_val=names[1::2])
+    assert clf.history_["val_accuracy"].iloc[-1] > 0.5
+
+
+def test_time_column_counts_seconds_since_the_first_fit(iris):
+    X, y = iris
+    clf = BackpropClassifier(max_iter=20, tol=None, warm_start=True, random_state=0)
+    clf.fit(X, y).fit(X, y)
+    seconds = clf.history_["time"].to_numpy()
+    assert seconds[0] >= 0
+    assert (np.diff(seconds) > 0).all()
+
+
+# ------------------------------------------------------ warm start, partial_fit
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_two_warm_fits_of_five_equal_one_fit_of_ten(iris, momentum):
+    X, y = iris
+    params = dict(tol=None, momentum=momentum, random_state=0)
+    warm = BackpropClassifier(max_iter=5, warm_start=True, **params)
+    warm.fit(X, y).fit(X, y)
+    cold = BackpropClassifier(max_iter=10, **params).fit(X, y)
+    assert warm.n_iter_ == 10
+    assert_same_fit(warm, cold, rtol=1e-12)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_k_partial_fits_equal_fit_with_max_iter_k(iris, momentum):
+    X, y = iris
+    params = dict(tol=None, momentum=momentum, random_state=0)
+    incremental = BackpropClassifier(**params)
+    for _ in range(7):
+        incremental.partial_fit(X, y, classes=[0, 1, 2])
+    batch = BackpropClassifier(max_iter=7, **params).fit(X, y)
+    assert incremental.n_iter_ == 7
+    assert_same_fit(incremental, batch, rtol=1e-12)
+
+
+def test_partial_fit_runs_one_mini_batch_epoch_and_appends_one_row(iris):
+    X, y = iris
+    clf = BackpropClassifier(batch_size=32, random_state=0)
+    clf.partial_fit(X, y, classes=np.unique(y))
+    clf.partial_fit(X[:50], y[:50])
+    assert clf.n_iter_ == len(clf.history_) == 2
+    assert_array_equal(clf.history_.index, [0, 1])
+
+
+def test_partial_fit_needs_classes_on_the_first_call(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="classes must be given on the first call"):
+        BackpropClassifier().partial_fit(X, y)
+
+
+def test_partial_fit_rejects_unseen_labels_and_other_classes(iris):
+    X, y = iris
+    clf = BackpropClassifier(random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"labels not in classes_ \[0, 1, 2\]: \[7\]"):
+        clf.partial_fit(X[:3], [0, 1, 7])
+    with pytest.raises(ValueError, match="differs from the classes"):
+        clf.partial_fit(X, y, classes=[0, 1, 2, 3])
+    assert clf.n_iter_ == 1
+
+
+def test_warm_start_rejects_labels_it_was_not_fitted_on(iris):
+    X, y = iris
+    clf = BackpropClassifier(max_iter=2, tol=None, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match=r"labels not in classes_"):
+        clf.fit(X, np.where(y == 2, 5, y))
+    assert clf.n_iter_ == 2
+
+
+def test_fit_without_warm_start_starts_afresh(iris):
+    X, y = iris
+    clf = BackpropClassifier(max_iter=5, tol=None, random_state=0)
+    clf.fit(X, y).fit(X, y)
+    assert clf.n_iter_ == 5
+    assert_array_equal(clf.history_.index, np.arange(5))
+
+
+# ------------------------------------------------------- sample and class weights
+
+
+def test_weight_two_equals_a_repeated_row(iris):
+    X, y = iris
+    rng = np.random.RandomState(0)
+    weights = rng.randint(0, 4, size=len(X))
+    repeated = np.repeat(np.arange(len(X)), weights)
+    params = dict(max_iter=50, tol=None, random_state=0)
+    weighted = BackpropClassifier(**params).fit(X, y, sample_weight=weights)
+    duplicated = BackpropClassifier(**params).fit(X[repeated], y[repeated])
+    assert_same_fit(weighted, duplicated, rtol=1e-10)
+
+
+def test_sample_weight_in_partial_fit(iris):
+    X, y = iris
+    weights = np.where(y == 0, 2.0, 1.0)
+    repeated = np.repeat(np.arange(len(X)), weights.astype(int))
+    weighted = BackpropClassifier(random_state=0)
+    weighted.partial_fit(X, y, classes=[0, 1, 2], sample_weight=weights)
+    duplicated = BackpropClassifier(random_state=0)
+    duplicated.partial_fit(X[repeated], y[repeated], classes=[0, 1, 2])
+    assert_same_fit(weighted, duplicated, rtol=1e-10)
+
+
+def test_balanced_class_weight_raises_minority_recall():
+    X, y = make_classification(
+        n_samples=600,
+        n_features=5,
+        weights=[0.95],
+        flip_y=0,
+        class_sep=0.5,
+        random_state=0,
+    )
+    assert 0.04 < y.mean() < 0.06
+    params = dict(max_iter=300, tol=None, random_state=0)
+    plain = BackpropClassifier(**params).fit(X, y)
+    balanced = BackpropClassifier(class_weight="balanced", **params).fit(X, y)
+    plain_recall = recall_score(y, plain.predict(X))
+    balanced_recall = recall_score(y, balanced.predict(X))
+    assert balanced_recall > plain_recall + 0.2
+
+
+def test_class_weight_dict_equals_sample_weight(iris):
+    X, y = iris
+    params = dict(max_iter=20, tol=None, random_state=0)
+    by_class = BackpropClassifier(class_weight={0: 3.0, 1: 1.0, 2: 0.5}, **params)
+    by_row = BackpropClassifier(**params)
+    by_class.fit(X, y)
+    by_row.fit(X, y, sample_weight=np.array([3.0, 1.0, 0.5])[y])
+    assert_same_fit(by_class, by_row, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, message",
+    [
+        (-np.ones(150), "Negative values in data passed to `?sample_weight"),
+        (
+            np.zeros(150),
+            "sample_weight must have a positive sum|Sample weights must contain",
+        ),
+        (np.ones(10), r"sample_weight.shape == \(10,\), expected \(150,\)"),
+        (np.full(150, np.nan), "Input sample_weight contains NaN"),
+    ],
+)
+def test_bad_sample_weight_is_rejected(iris, sample_weight, message):
+    X, y = iris
+    with pytest.raises(ValueError, match=message):
+        BackpropClassifier().fit(X, y, sample_weight=sample_weight)
+
+
+def test_balanced_class_weight_is_refused_by_partial_fit(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="class_weight='balanced' is not supported"):
+        BackpropClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+
+
+# ---------------------------------------------------------------- multilabel
+
+
+@pytest.fixture(scope="module")
+def multilabel():
+    X, Y = make_multilabel_classification(
+        n_samples=200, n_features=8, n_classes=4, random_state=0
+    )
+    return StandardScaler().fit_transform(X), Y
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+def test_multilabel_targets_use_independent_sigmoid_outputs(multilabel, loss):
+    X, Y = multilabel
+    clf = BackpropClassifier(loss=loss, max_iter=500, tol=None, random_state=0)
+    clf.fit(X, Y)
+    assert clf.out_activation_ == "sigmoid"
+    assert_array_equal(clf.classes_, np.arange(4))
+    proba = clf.predict_proba(X)
+    assert proba.shape == (200, 4)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert not np.allclose(proba.sum(axis=1), 1)
+    predicted = clf.predict(X)
+    assert_array_equal(predicted, (proba > 0.5).astype(int))
+    assert clf.score(X, Y) == (predicted == Y).all(axis=1).mean()
+    assert clf.history_["accuracy"].iloc[-1] == pytest.approx(clf.score(X, Y), abs=0.05)
+    # Better than predicting each label's most frequent value for every row.
+    baseline = (Y == (Y.mean(axis=0) > 0.5)).all(axis=1).mean()
+    assert clf.score(X, Y) > baseline + 0.2
+
+
+def test_multilabel_partial_fit_needs_no_classes(multilabel):
+    X, Y = multilabel
+    clf = BackpropClassifier(random_state=0).partial_fit(X, Y)
+    assert clf.predict(X).shape == Y.shape
+    with pytest.raises(ValueError, match="y has 3 labels; the model was fitted with 4"):
+        clf.partial_fit(X, Y[:, :3])
+
+
+def test_multilabel_rejects_class_weight(multilabel):
+    X, Y = multilabel
+    with pytest.raises(
+        ValueError, match="class_weight is not supported for multilabel"
+    ):
+        BackpropClassifier(class_weight="balanced").fit(X, Y)
+
+
+# ------------------------------------------------------------ Ctrl-C, verbose
+
+
+def test_ctrl_c_stops_after_the_current_iteration_and_keeps_the_result(
+    iris, monkeypatch
+):
+    X, y = iris
+    calls = {"n": 0}
+    backward = _network.backward
+
+    def backward_then_ctrl_c(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            signal.raise_signal(signal.SIGINT)
+        return backward(*args, **kwargs)
+
+    monkeypatch.setattr(_network, "backward", backward_then_ctrl_c)
+    clf = BackpropClassifier(max_iter=100, tol=None, random_state=0)
+    with pytest.warns(UserWarning, match="interrupted by Ctrl-C after iteration 4"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == len(clf.history_) == 5
+    monkeypatch.setattr(_network, "backward", backward)
+    reference = BackpropClassifier(max_iter=5, tol=None, random_state=0).fit(X, y)
+    assert_same_fit(clf, reference, rtol=0)
+    # The usual Ctrl-C handler is back once fit returns.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_verbose_prints_one_line_per_iteration(iris, capsys):
+    X, y = iris
+    clf = BackpropClassifier(max_iter=3, tol=None, verbose=1, random_state=0)
+    clf.fit(X[::2], y[::2], X_val=X[1::2], y_val=y[1::2])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("Iteration 0: loss = ")
+    assert "val_accuracy = " in lines[2]
+
+
+def test_silent_by_default(iris, capsys):
+    X, y = iris
+    BackpropClassifier(max_iter=3, tol=None, random_state=0).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+# --------------------------------------------------------------- bad input
+
+
+def test_x_val_needs_y_val(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="X_val and y_val must be given together"):
+        BackpropClassifier().fit(X, y, X_val=X)
+
+
+def test_x_val_with_other_features_is_rejected(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="X has 3 features"):
+        BackpropClassifier().fit(X, y, X_val=X[:, :3], y_val=y)
+
+
+def test_divergence_keeps_the_previous_state(iris):
+    X, y = iris
+    clf = BackpropClassifier(max_iter=3, tol=None, warm_start=True, random_state=0)
+    clf.fit(X, y)
+    before = [W.copy() for W in clf.coefs_]
+    clf.set_params(learning_rate=1.7e308)
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 3
+    for W, saved in zip(clf.coefs_, before):
+        assert_array_equal(W, saved)
+    assert isinstance(clf.history_, pd.DataFrame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.predict(X)
