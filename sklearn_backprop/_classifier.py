@@ -19,7 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _network
+from . import _blockwise, _network
 from ._callbacks import CallbackSupportMixin, FitTask
 from ._history import History
 from ._training import (
@@ -574,11 +574,11 @@ default=None
             for _ in range(n_epochs):
                 task.begin_epoch(fitted_attributes)
                 iteration = len(state.history)
-                H, P, row = self._record_metrics(state, data, validation, start)
+                totals, row = self._record_metrics(state, data, validation, start)
                 if restore_best and row["val_loss"] < best_loss:
                     best_loss = row["val_loss"]
                     best = (iteration, [p.copy() for p in state.all_params()])
-                self._update_weights(state, optimizer, data, H, P, rng)
+                self._update_weights(state, optimizer, data, totals, rng)
                 stop = stop_rule.update(row[monitored])
                 if task.end_epoch(fitted_attributes) or stop:
                     break
@@ -608,13 +608,16 @@ default=None
         return self
 
     def _record_metrics(self, state, data, validation, start):
-        """Append the current weights' metrics to the history; return H, P, row.
+        """Append the current weights' metrics to the history; return them.
 
-        ``H`` and ``P`` are the forward pass on the training data, which a
-        full-batch step reuses. The row holds ``loss`` even where the history
-        leaves it out as a copy of ``mse``.
+        Returns the Totals of the pass over the training data, which carry the
+        gradients a full-batch step needs, and the row of metrics, which holds
+        ``loss`` even where the history leaves it out as a copy of ``mse``.
         """
-        H, P, row = self._evaluate(state, *data, penalty=True)
+        totals = self._pass(state, data, gradients=self.batch_size is None)
+        row = totals.metrics(self.loss, data[1].shape[1])
+        if self.alpha > 0:
+            row["loss"] += _network.l2_penalty(state.coefs, self.alpha)
         if not np.isfinite(row["loss"]):
             raise FloatingPointError(
                 f"The training loss became {row['loss']} at iteration "
@@ -622,7 +625,9 @@ default=None
                 f"learning_rate (now {self.learning_rate}) or scale the features."
             )
         if validation is not None:
-            row.update(self._evaluate(state, *validation, prefix="val_")[2])
+            val_totals = self._pass(state, validation, gradients=False)
+            val_row = val_totals.metrics(self.loss, validation[1].shape[1])
+            row.update({f"val_{name}": value for name, value in val_row.items()})
         row["time"] = time.perf_counter() - start
         recorded = dict(row)
         if not self._records_loss():
@@ -630,38 +635,43 @@ default=None
         state.history.record(recorded)
         if self.verbose:
             print(self._progress_line(len(state.history) - 1, recorded))
-        return H, P, row
+        return totals, row
 
-    def _update_weights(self, state, optimizer, data, H, P, rng):
-        """Run one epoch of gradient steps: one full-batch step, or mini-batches.
-
-        A full-batch step reuses the forward pass ``H``, ``P`` of the metrics.
-        """
+    def _pass(self, state, data, *, gradients, n_threads=None):
+        """Return the Totals of the current weights over ``data``."""
         X, Y, sample_weight = data
-        if self.batch_size is None:
-            self._step(state, optimizer, X, Y, sample_weight, H, P)
-            return
-        intercepts = state.intercepts if self.fit_intercept else None
-        for rows in batch_slices(len(X), self.batch_size, self.shuffle, rng):
-            X_batch = X[rows]
-            H, P = _network.forward(
-                X_batch, state.coefs, intercepts, state.out_activation
-            )
-            weights = None if sample_weight is None else sample_weight[rows]
-            self._step(state, optimizer, X_batch, Y[rows], weights, H, P)
-
-    def _step(self, state, optimizer, X, Y, sample_weight, H, P):
-        """Back-propagate the error of one batch and update the weights."""
-        coef_grads, intercept_grads = _network.backward(
+        return _blockwise.pass_totals(
             X,
             Y,
-            H,
-            P,
+            sample_weight,
             state.coefs,
-            self.loss,
-            self.fit_intercept,
-            sample_weight=sample_weight,
-            alpha=self.alpha,
+            state.intercepts if self.fit_intercept else None,
+            loss=self.loss,
+            output=state.out_activation,
+            multilabel=state.multilabel,
+            gradients=gradients,
+            n_threads=n_threads,
+        )
+
+    def _update_weights(self, state, optimizer, data, totals, rng):
+        """Run one epoch of gradient steps: one full-batch step, or mini-batches.
+
+        A full-batch step takes its gradients from the ``totals`` of the pass
+        that computed the metrics.
+        """
+        if self.batch_size is None:
+            self._step(state, optimizer, totals)
+            return
+        X, Y, sample_weight = data
+        for rows in batch_slices(len(X), self.batch_size, self.shuffle, rng):
+            weights = None if sample_weight is None else sample_weight[rows]
+            batch = (X[rows], Y[rows], weights)
+            self._step(state, optimizer, self._pass(state, batch, gradients=True))
+
+    def _step(self, state, optimizer, totals):
+        """Update the weights along the gradients summed in ``totals``."""
+        coef_grads, intercept_grads = totals.gradients(
+            self.loss, state.coefs[1].shape[1], state.coefs, self.alpha
         )
         if self.fit_intercept:
             optimizer.step(state.all_params(), coef_grads + intercept_grads)
@@ -683,27 +693,6 @@ default=None
     def _records_loss(self):
         """Whether history_ needs a loss column: unless the loss is the mse."""
         return self.loss != "squared_error" or self.alpha > 0
-
-    def _evaluate(self, state, X, Y, sample_weight, *, penalty=False, prefix=""):
-        """Return ``H``, ``P`` and the metrics of the current weights on ``X``."""
-        intercepts = state.intercepts if self.fit_intercept else None
-        H, P = _network.forward(X, state.coefs, intercepts, state.out_activation)
-        mse = _network.squared_error(Y, P, sample_weight)
-        if self.loss == "squared_error":
-            loss = mse
-        elif state.out_activation == "softmax":
-            loss = _network.log_loss(Y, P, sample_weight)
-        else:
-            loss = _network.binary_log_loss(Y, P, sample_weight)
-        if penalty and self.alpha > 0:
-            loss += _network.l2_penalty(state.coefs, self.alpha)
-        accuracy = _network.subset_accuracy if state.multilabel else _network.accuracy
-        row = {
-            f"{prefix}loss": loss,
-            f"{prefix}mse": mse,
-            f"{prefix}accuracy": accuracy(Y, P, sample_weight),
-        }
-        return H, P, row
 
     @staticmethod
     def _progress_line(iteration, row):
@@ -738,11 +727,13 @@ default=None
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
         # Zero biases when fit_intercept=False: adding them changes nothing.
-        if self.out_activation_ == "sigmoid" and not self._multilabel:
-            return _network.normalised_sigmoid(X, self.coefs_, self.intercepts_)
-        return _network.forward(X, self.coefs_, self.intercepts_, self.out_activation_)[
-            1
-        ]
+        return _blockwise.predict_outputs(
+            X,
+            self.coefs_,
+            self.intercepts_,
+            output=self.out_activation_,
+            normalise=self.out_activation_ == "sigmoid" and not self._multilabel,
+        )
 
     def predict_log_proba(self, X):
         """Return the logarithm of :meth:`predict_proba`.

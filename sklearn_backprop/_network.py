@@ -87,55 +87,91 @@ def normalised_sigmoid(X, coefs, intercepts):
     return softmax(-np.logaddexp(0, -Z2))
 
 
-def backward(X, Y, H, P, coefs, loss, fit_intercept, sample_weight=None, alpha=0.0):
-    """Return the gradients of the loss with respect to weights and biases.
+def output_errors(Y, P, loss, sample_weight=None):
+    """Return the output error signal ``D2``, each row scaled by its weight.
 
-    With ``E = P - Y``, the output error signal is ``D2 = E * P * (1 - P)`` for the
-    squared error through sigmoid outputs, and ``D2 = E`` for the log loss through
-    softmax or sigmoid outputs; the hidden one is ``D1 = (D2 W2^T) * H * (1 - H)``.
-    The gradients are ``X^T D1 / N`` and ``H^T D2 / N`` (biases: the column sums of
-    ``D1`` and ``D2`` over ``N``), plus ``alpha * W`` for the L2 penalty. ``N`` is
-    the number of output entries ``n * k`` for the squared error, averaged over
-    entries, and the number of rows ``n`` for the log loss; with sample weights,
-    each row's error is scaled by its weight and ``n`` becomes their sum.
+    ``D2 = (P - Y) * P * (1 - P)`` for the squared error through sigmoid outputs,
+    ``D2 = P - Y`` for the log loss through softmax or sigmoid outputs.
     """
-    W1, W2 = coefs
     D2 = P - Y
-    n = P.shape[0]
     if sample_weight is not None:
         D2 *= sample_weight[:, np.newaxis]
-        n = sample_weight.sum()
     if loss == "squared_error":
         D2 *= P
         D2 *= 1 - P
-        N = P.size if sample_weight is None else n * P.shape[1]
-    else:
-        N = n
+    return D2
+
+
+def hidden_errors(D2, W2, H):
+    """Return the hidden error signal ``D1 = (D2 W2^T) * H * (1 - H)``."""
     D1 = D2 @ W2.T
     D1 *= H
     D1 *= 1 - H
-    coef_grads = [(X.T @ D1) / N, (H.T @ D2) / N]
+    return D1
+
+
+def gradient_sums(X, H, D1, D2, fit_intercept):
+    """Return ``[X^T D1, H^T D2]`` and, with biases, the column sums of D1 and D2.
+
+    These are the gradients before division by the normaliser ``N``: sums over
+    rows, so that blocks of rows can be added up.
+    """
+    coef_sums = [X.T @ D1, H.T @ D2]
+    if not fit_intercept:
+        return coef_sums, None
+    return coef_sums, [D1.sum(axis=0), D2.sum(axis=0)]
+
+
+def normaliser(loss, weight_total, n_outputs):
+    """Return ``N``, what the summed gradients are divided by.
+
+    The number of output entries ``n * k`` for the squared error, averaged over
+    entries, and the number of rows ``n`` for the log loss; with sample weights,
+    ``n`` is their sum.
+    """
+    return weight_total * n_outputs if loss == "squared_error" else weight_total
+
+
+def backward(X, Y, H, P, coefs, loss, fit_intercept, sample_weight=None, alpha=0.0):
+    """Return the gradients of the mean loss with respect to weights and biases.
+
+    The gradients are ``X^T D1 / N`` and ``H^T D2 / N`` (biases: the column sums of
+    ``D1`` and ``D2`` over ``N``), plus ``alpha * W`` for the L2 penalty; see
+    :func:`output_errors`, :func:`hidden_errors` and :func:`normaliser`.
+    """
+    D2 = output_errors(Y, P, loss, sample_weight)
+    D1 = hidden_errors(D2, coefs[1], H)
+    coef_sums, intercept_sums = gradient_sums(X, H, D1, D2, fit_intercept)
+    N = normaliser(loss, weight_total(P, sample_weight), P.shape[1])
+    return finish_gradients(coef_sums, intercept_sums, N, coefs, alpha)
+
+
+def finish_gradients(coef_sums, intercept_sums, N, coefs, alpha):
+    """Divide gradient sums by ``N`` and add the penalty's gradient ``alpha * W``."""
+    coef_grads = [total / N for total in coef_sums]
     if alpha:
         for grad, W in zip(coef_grads, coefs):
             grad += alpha * W
-    if not fit_intercept:
+    if intercept_sums is None:
         return coef_grads, None
-    return coef_grads, [D1.sum(axis=0) / N, D2.sum(axis=0) / N]
+    return coef_grads, [total / N for total in intercept_sums]
 
 
-def _weighted_mean(row_values, sample_weight):
-    """Mean of per-row values, weighted by ``sample_weight`` unless it is None."""
+def weight_total(P, sample_weight=None):
+    """Number of rows of ``P``, or the sum of their weights."""
+    return P.shape[0] if sample_weight is None else sample_weight.sum()
+
+
+def _weighted_sum(row_values, sample_weight):
+    """Sum of per-row values, weighted by ``sample_weight`` unless it is None."""
+    return row_values.sum() if sample_weight is None else row_values @ sample_weight
+
+
+def squared_error_sum(Y, P, sample_weight=None):
+    """Sum over rows, weighted, of ``sum_j (P_j - Y_j) ** 2``."""
     if sample_weight is None:
-        return row_values.mean()
-    return (row_values @ sample_weight) / sample_weight.sum()
-
-
-def squared_error(Y, P, sample_weight=None):
-    """Half the mean of ``(P - Y) ** 2`` over all entries: the tutorial's mse."""
-    if sample_weight is None:
-        return ((P - Y) ** 2).sum() / (2 * P.size)
-    row_sums = ((P - Y) ** 2).sum(axis=1)
-    return _weighted_mean(row_sums, sample_weight) / (2 * P.shape[1])
+        return ((P - Y) ** 2).sum()
+    return ((P - Y) ** 2).sum(axis=1) @ sample_weight
 
 
 def _safe_log(P):
@@ -143,28 +179,55 @@ def _safe_log(P):
     return np.log(np.maximum(P, np.finfo(P.dtype).tiny))
 
 
+def log_loss_sum(Y, P, sample_weight=None):
+    """Sum over rows, weighted, of ``-sum_j Y_j log P_j`` (softmax outputs)."""
+    return -_weighted_sum((Y * _safe_log(P)).sum(axis=1), sample_weight)
+
+
+def binary_log_loss_sum(Y, P, sample_weight=None):
+    """Sum over rows, weighted, of ``-sum_j [Y_j log P_j + (1-Y_j) log(1-P_j)]``."""
+    row_sums = (Y * _safe_log(P) + (1 - Y) * _safe_log(1 - P)).sum(axis=1)
+    return -_weighted_sum(row_sums, sample_weight)
+
+
+def correct_sum(Y, P, sample_weight=None):
+    """Weighted count of rows whose largest output is where ``Y``'s largest is."""
+    return _weighted_sum(P.argmax(axis=1) == Y.argmax(axis=1), sample_weight)
+
+
+def subset_correct_sum(Y, P, sample_weight=None):
+    """Weighted count of rows whose outputs, thresholded at 0.5, all equal ``Y``."""
+    return _weighted_sum(((P > 0.5) == (Y > 0.5)).all(axis=1), sample_weight)
+
+
+def squared_error(Y, P, sample_weight=None):
+    """Half the mean of ``(P - Y) ** 2`` over all entries: the tutorial's mse."""
+    total = 2 * P.shape[1] * weight_total(P, sample_weight)
+    return squared_error_sum(Y, P, sample_weight) / total
+
+
 def log_loss(Y, P, sample_weight=None):
     """Mean over rows of ``-sum_j Y_j log P_j``: cross-entropy of softmax outputs."""
-    # 0.0 - m rather than -m: a perfect fit reads 0.0, not -0.0.
-    return 0.0 - _weighted_mean((Y * _safe_log(P)).sum(axis=1), sample_weight)
+    # 0.0 + m: a perfect fit reads 0.0, not -0.0.
+    return 0.0 + log_loss_sum(Y, P, sample_weight) / weight_total(P, sample_weight)
 
 
 def binary_log_loss(Y, P, sample_weight=None):
-    """Mean over rows of ``-sum_j [Y_j log P_j + (1 - Y_j) log(1 - P_j)]``."""
-    row_sums = (Y * _safe_log(P) + (1 - Y) * _safe_log(1 - P)).sum(axis=1)
-    return 0.0 - _weighted_mean(row_sums, sample_weight)
+    """Mean over rows of the binary cross-entropy summed over sigmoid outputs."""
+    total = weight_total(P, sample_weight)
+    return 0.0 + binary_log_loss_sum(Y, P, sample_weight) / total
+
+
+def accuracy(Y, P, sample_weight=None):
+    """Fraction of rows whose largest output sits where ``Y``'s largest entry is."""
+    return correct_sum(Y, P, sample_weight) / weight_total(P, sample_weight)
+
+
+def subset_accuracy(Y, P, sample_weight=None):
+    """Fraction of rows whose outputs, thresholded at 0.5, all equal ``Y``."""
+    return subset_correct_sum(Y, P, sample_weight) / weight_total(P, sample_weight)
 
 
 def l2_penalty(coefs, alpha):
     """The L2 penalty ``alpha / 2 * sum(W ** 2)`` over both weight matrices."""
     return 0.5 * alpha * sum(float((W**2).sum()) for W in coefs)
-
-
-def accuracy(Y, P, sample_weight=None):
-    """Fraction of rows whose largest output sits where ``Y``'s largest entry is."""
-    return _weighted_mean(P.argmax(axis=1) == Y.argmax(axis=1), sample_weight)
-
-
-def subset_accuracy(Y, P, sample_weight=None):
-    """Fraction of rows whose outputs, thresholded at 0.5, all equal ``Y``."""
-    return _weighted_mean(((P > 0.5) == (Y > 0.5)).all(axis=1), sample_weight)

@@ -1,0 +1,211 @@
+"""Passes over many rows in blocks, spread over threads.
+
+An ``n_samples x hidden_size`` array never exists whole: each block of rows goes
+forward (and backward) while it is in cache and leaves behind sums of metrics
+and gradients. Threads take contiguous shares of the rows, and their sums are
+added in a fixed order, so results are deterministic for a given number of
+threads. Data that fits in one block is computed by the plain whole-array
+formulas of :mod:`._network`, operation for operation.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils._chunking import gen_batches, get_chunk_n_rows
+
+from . import _network
+
+# Rows of hidden activations per block: about 256 KiB of float64, which stays in
+# a core's L2 cache through the elementwise work between the two products.
+BLOCK_ELEMENTS = 32768
+# Below this many hidden activations a pass runs on one thread: starting
+# threads costs more than they save.
+MIN_ELEMENTS_PER_THREAD = 200_000
+
+
+def block_rows(hidden_size):
+    """Rows per block for a hidden layer of ``hidden_size`` units."""
+    return max(64, BLOCK_ELEMENTS // hidden_size)
+
+
+def n_threads_for(n_rows, hidden_size):
+    """Number of threads worth using for a pass over ``n_rows`` rows."""
+    available = (
+        len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else (os.cpu_count() or 1)
+    )
+    useful = (n_rows * hidden_size) // MIN_ELEMENTS_PER_THREAD
+    return max(1, min(available, useful, -(-n_rows // block_rows(hidden_size))))
+
+
+@dataclass
+class Totals:
+    """Sums over rows of one pass: weights, metrics and (optionally) gradients."""
+
+    weight: float
+    loss: float
+    squared_error: float
+    correct: float
+    coef_sums: list | None = None
+    intercept_sums: list | None = None
+
+    def __add__(self, other):
+        return Totals(
+            self.weight + other.weight,
+            self.loss + other.loss,
+            self.squared_error + other.squared_error,
+            self.correct + other.correct,
+            _add_lists(self.coef_sums, other.coef_sums),
+            _add_lists(self.intercept_sums, other.intercept_sums),
+        )
+
+    def metrics(self, loss, n_outputs):
+        """Return the mean ``loss``, ``mse`` and ``accuracy`` over the rows."""
+        mse = self.squared_error / (2 * n_outputs * self.weight)
+        # 0.0 + m: a perfect fit reads 0.0, not -0.0.
+        mean_loss = mse if loss == "squared_error" else 0.0 + self.loss / self.weight
+        return {"loss": mean_loss, "mse": mse, "accuracy": self.correct / self.weight}
+
+    def gradients(self, loss, n_outputs, coefs, alpha):
+        """Return the gradients of the mean loss (plus penalty) from the sums."""
+        N = _network.normaliser(loss, self.weight, n_outputs)
+        return _network.finish_gradients(
+            self.coef_sums, self.intercept_sums, N, coefs, alpha
+        )
+
+
+def _add_lists(first, second):
+    if first is None:
+        return None
+    return [a + b for a, b in zip(first, second)]
+
+
+LOSS_SUMS = {
+    ("squared_error", "sigmoid"): _network.squared_error_sum,
+    ("log_loss", "softmax"): _network.log_loss_sum,
+    ("log_loss", "sigmoid"): _network.binary_log_loss_sum,
+}
+
+
+def block_totals(
+    X, Y, sample_weight, coefs, intercepts, loss, output, multilabel, gradients
+):
+    """Forward (and with ``gradients``, backward) on one block; return its Totals."""
+    H, P = _network.forward(X, coefs, intercepts, output)
+    squared_error = _network.squared_error_sum(Y, P, sample_weight)
+    if loss == "squared_error":
+        loss_sum = squared_error
+    else:
+        loss_sum = LOSS_SUMS[loss, output](Y, P, sample_weight)
+    correct = _network.subset_correct_sum if multilabel else _network.correct_sum
+    totals = Totals(
+        _network.weight_total(P, sample_weight),
+        loss_sum,
+        squared_error,
+        correct(Y, P, sample_weight),
+    )
+    if gradients:
+        D2 = _network.output_errors(Y, P, loss, sample_weight)
+        D1 = _network.hidden_errors(D2, coefs[1], H)
+        totals.coef_sums, totals.intercept_sums = _network.gradient_sums(
+            X, H, D1, D2, intercepts is not None
+        )
+    return totals
+
+
+_executor = None
+_blas_controller = None
+
+
+def _run_in_threads(function, shares):
+    """Run ``function(start, stop)`` for each share in its own thread.
+
+    The BLAS library is held to one thread meanwhile, so that the threads here
+    and its own do not compete for the same cores.
+    """
+    global _executor, _blas_controller
+    if _executor is None:
+        from threadpoolctl import ThreadpoolController
+
+        _executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+        _blas_controller = ThreadpoolController()
+    limit = (
+        _blas_controller.limit(limits=1, user_api="blas")
+        if _blas_controller.select(user_api="blas")
+        else nullcontext()
+    )
+    with limit:
+        return list(_executor.map(lambda share: function(*share), shares))
+
+
+def pass_totals(
+    X,
+    Y,
+    sample_weight,
+    coefs,
+    intercepts,
+    *,
+    loss,
+    output,
+    multilabel,
+    gradients,
+    n_threads=None,
+):
+    """Return the Totals of a pass over all rows of ``X``, blockwise and threaded."""
+    n_rows, hidden_size = X.shape[0], coefs[0].shape[1]
+    step = block_rows(hidden_size)
+    if n_threads is None:
+        n_threads = n_threads_for(n_rows, hidden_size)
+
+    def share_totals(start, stop):
+        totals = None
+        for begin in range(start, stop, step):
+            rows = slice(begin, min(begin + step, stop))
+            weights = None if sample_weight is None else sample_weight[rows]
+            block = block_totals(
+                X[rows],
+                Y[rows],
+                weights,
+                coefs,
+                intercepts,
+                loss,
+                output,
+                multilabel,
+                gradients,
+            )
+            totals = block if totals is None else totals + block
+        return totals
+
+    if n_threads == 1:
+        return share_totals(0, n_rows)
+    edges = np.linspace(0, n_rows, n_threads + 1).astype(int)
+    results = _run_in_threads(share_totals, list(zip(edges[:-1], edges[1:])))
+    total = results[0]
+    for result in results[1:]:
+        total = total + result
+    return total
+
+
+def predict_outputs(X, coefs, intercepts, *, output, normalise):
+    """Return the network's outputs for ``X``, computed in chunks of rows.
+
+    Each chunk's hidden activations fit in scikit-learn's ``working_memory``
+    (``sklearn.set_config``), whatever the number of rows. ``normalise`` divides
+    sigmoid outputs by their row sums (:func:`._network.normalised_sigmoid`).
+    """
+    n_rows, hidden_size = X.shape[0], coefs[0].shape[1]
+    n_outputs = coefs[1].shape[1]
+    # Per row: the hidden activations and two arrays of outputs.
+    row_bytes = X.dtype.itemsize * (hidden_size + 2 * n_outputs)
+    chunk_rows = get_chunk_n_rows(row_bytes, max_n_rows=n_rows)
+    outputs = np.empty((n_rows, n_outputs), dtype=X.dtype)
+    for rows in gen_batches(n_rows, chunk_rows):
+        if normalise:
+            outputs[rows] = _network.normalised_sigmoid(X[rows], coefs, intercepts)
+        else:
+            outputs[rows] = _network.forward(X[rows], coefs, intercepts, output)[1]
+    return outputs
