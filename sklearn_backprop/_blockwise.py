@@ -18,9 +18,10 @@ from sklearn.utils._chunking import gen_batches, get_chunk_n_rows
 
 from . import _network
 
-# Rows of hidden activations per block: about 256 KiB of float64, which stays in
-# a core's L2 cache through the elementwise work between the two products.
-BLOCK_ELEMENTS = 32768
+# Hidden activations per block: 1 MiB of float64, which stays in cache through
+# the elementwise work between the two products (1024 rows of 128 units; blocks
+# of 512 to 1024 rows ran fastest in benchmarks/bench_fit.py).
+BLOCK_ELEMENTS = 131072
 # Below this many hidden activations a pass runs on one thread: starting
 # threads costs more than they save.
 MIN_ELEMENTS_PER_THREAD = 200_000
@@ -47,9 +48,9 @@ class Totals:
     """Sums over rows of one pass: weights, metrics and (optionally) gradients."""
 
     weight: float
-    loss: float
-    squared_error: float
-    correct: float
+    loss: float = 0.0
+    squared_error: float = 0.0
+    correct: float = 0.0
     coef_sums: list | None = None
     intercept_sums: list | None = None
 
@@ -92,22 +93,33 @@ LOSS_SUMS = {
 
 
 def block_totals(
-    X, Y, sample_weight, coefs, intercepts, loss, output, multilabel, gradients
+    X,
+    Y,
+    sample_weight,
+    coefs,
+    intercepts,
+    loss,
+    output,
+    multilabel,
+    *,
+    metrics,
+    gradients,
 ):
-    """Forward (and with ``gradients``, backward) on one block; return its Totals."""
+    """Forward, then metric sums and (with ``gradients``) backward on one block.
+
+    Without ``metrics``, the metric sums are left at zero: a mini-batch step
+    needs only the gradients.
+    """
     H, P = _network.forward(X, coefs, intercepts, output)
-    squared_error = _network.squared_error_sum(Y, P, sample_weight)
-    if loss == "squared_error":
-        loss_sum = squared_error
-    else:
-        loss_sum = LOSS_SUMS[loss, output](Y, P, sample_weight)
-    correct = _network.subset_correct_sum if multilabel else _network.correct_sum
-    totals = Totals(
-        _network.weight_total(P, sample_weight),
-        loss_sum,
-        squared_error,
-        correct(Y, P, sample_weight),
-    )
+    totals = Totals(_network.weight_total(P, sample_weight))
+    if metrics:
+        totals.squared_error = _network.squared_error_sum(Y, P, sample_weight)
+        if loss == "squared_error":
+            totals.loss = totals.squared_error
+        else:
+            totals.loss = LOSS_SUMS[loss, output](Y, P, sample_weight)
+        correct = _network.subset_correct_sum if multilabel else _network.correct_sum
+        totals.correct = correct(Y, P, sample_weight)
     if gradients:
         D2 = _network.output_errors(Y, P, loss, sample_weight)
         D1 = _network.hidden_errors(D2, coefs[1], H)
@@ -152,10 +164,15 @@ def pass_totals(
     loss,
     output,
     multilabel,
+    metrics=True,
     gradients,
     n_threads=None,
 ):
-    """Return the Totals of a pass over all rows of ``X``, blockwise and threaded."""
+    """Return the Totals of a pass over all rows of ``X``, blockwise and threaded.
+
+    ``metrics`` and ``gradients`` say which sums to compute, as in
+    :func:`block_totals`; ``n_threads`` defaults to :func:`n_threads_for`.
+    """
     n_rows, hidden_size = X.shape[0], coefs[0].shape[1]
     step = block_rows(hidden_size)
     if n_threads is None:
@@ -175,7 +192,8 @@ def pass_totals(
                 loss,
                 output,
                 multilabel,
-                gradients,
+                metrics=metrics,
+                gradients=gradients,
             )
             totals = block if totals is None else totals + block
         return totals

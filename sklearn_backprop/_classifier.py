@@ -637,7 +637,7 @@ default=None
             print(self._progress_line(len(state.history) - 1, recorded))
         return totals, row
 
-    def _pass(self, state, data, *, gradients, n_threads=None):
+    def _pass(self, state, data, *, metrics=True, gradients):
         """Return the Totals of the current weights over ``data``."""
         X, Y, sample_weight = data
         return _blockwise.pass_totals(
@@ -649,8 +649,8 @@ default=None
             loss=self.loss,
             output=state.out_activation,
             multilabel=state.multilabel,
+            metrics=metrics,
             gradients=gradients,
-            n_threads=n_threads,
         )
 
     def _update_weights(self, state, optimizer, data, totals, rng):
@@ -666,7 +666,8 @@ default=None
         for rows in batch_slices(len(X), self.batch_size, self.shuffle, rng):
             weights = None if sample_weight is None else sample_weight[rows]
             batch = (X[rows], Y[rows], weights)
-            self._step(state, optimizer, self._pass(state, batch, gradients=True))
+            totals = self._pass(state, batch, metrics=False, gradients=True)
+            self._step(state, optimizer, totals)
 
     def _step(self, state, optimizer, totals):
         """Update the weights along the gradients summed in ``totals``."""
