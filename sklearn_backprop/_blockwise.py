@@ -8,6 +8,7 @@ threads. Data that fits in one block is computed by the plain whole-array
 formulas of :mod:`._network`, operation for operation.
 """
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -32,15 +33,19 @@ def block_rows(hidden_size):
     return max(64, BLOCK_ELEMENTS // hidden_size)
 
 
+@functools.cache
+def available_cores():
+    """Number of cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def n_threads_for(n_rows, hidden_size):
     """Number of threads worth using for a pass over ``n_rows`` rows."""
-    available = (
-        len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else (os.cpu_count() or 1)
-    )
     useful = (n_rows * hidden_size) // MIN_ELEMENTS_PER_THREAD
-    return max(1, min(available, useful, -(-n_rows // block_rows(hidden_size))))
+    n_blocks = -(-n_rows // block_rows(hidden_size))
+    return max(1, min(available_cores(), useful, n_blocks))
 
 
 @dataclass
@@ -143,7 +148,7 @@ def _run_in_threads(function, shares):
     if _executor is None:
         from threadpoolctl import ThreadpoolController
 
-        _executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+        _executor = ThreadPoolExecutor(max_workers=available_cores())
         _blas_controller = ThreadpoolController()
     limit = (
         _blas_controller.limit(limits=1, user_api="blas")

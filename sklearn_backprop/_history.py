@@ -29,11 +29,19 @@ class History:
 
     def record(self, values):
         """Append one row, given as a dict of column name to number."""
+        if values.keys() != self.columns.keys():
+            self._align(values)
+        for name, value in values.items():
+            self.columns[name].append(float(value))
+
+    def _align(self, values):
+        """Add the row's new columns, NaN so far; give missing ones NaN."""
         n_rows = len(self)
         for name in values:
             self.columns.setdefault(name, [math.nan] * n_rows)
         for name, column in self.columns.items():
-            column.append(float(values.get(name, math.nan)))
+            if name not in values:
+                column.append(math.nan)
 
     def last(self, name, default=0.0):
         """Return the last value of a column, or ``default`` when there is none."""

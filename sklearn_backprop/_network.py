@@ -119,7 +119,10 @@ def gradient_sums(X, H, D1, D2, fit_intercept):
     coef_sums = [X.T @ D1, H.T @ D2]
     if not fit_intercept:
         return coef_sums, None
-    return coef_sums, [D1.sum(axis=0), D2.sum(axis=0)]
+    # Column sums as products with a row of ones: BLAS does them several times
+    # faster than a reduction along the first axis.
+    ones = np.ones(D1.shape[0], dtype=D1.dtype)
+    return coef_sums, [ones @ D1, ones @ D2]
 
 
 def normaliser(loss, weight_total, n_outputs):
@@ -181,7 +184,10 @@ def _safe_log(P):
 
 def log_loss_sum(Y, P, sample_weight=None):
     """Sum over rows, weighted, of ``-sum_j Y_j log P_j`` (softmax outputs)."""
-    return -_weighted_sum((Y * _safe_log(P)).sum(axis=1), sample_weight)
+    if sample_weight is None:
+        # One dot product instead of a product and two sums.
+        return -np.vdot(Y, _safe_log(P))
+    return -((Y * _safe_log(P)).sum(axis=1) @ sample_weight)
 
 
 def binary_log_loss_sum(Y, P, sample_weight=None):
