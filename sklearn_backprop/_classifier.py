@@ -84,7 +84,8 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
         Training stops when the monitored loss (the training loss, or the
         validation loss with ``early_stopping``) has not improved by at least
         ``tol`` over the best so far for ``n_iter_no_change`` consecutive
-        iterations. ``None`` runs all ``max_iter`` iterations. 1e-4, as in
+        iterations, counted from its first improvement on the initial value (a
+        large step can make the loss rise before it falls). ``None`` runs all ``max_iter`` iterations. 1e-4, as in
         MLPClassifier, stops once further iterations change the predictions
         little: on the bundled datasets, running to ``max_iter`` instead raises
         no cross-validated accuracy by more than a point.
@@ -285,6 +286,7 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
+        tags.input_tags.sparse = True
         return tags
 
     # ------------------------------------------------------------------ fitting
@@ -295,8 +297,9 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data. float32 data is trained in float32.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; float32 data is trained in float32, sparse data as
+            CSR.
 
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a label indicator matrix for multilabel problems.
@@ -355,7 +358,7 @@ default=None
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data for this epoch.
 
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
@@ -396,7 +399,13 @@ default=None
     def _validate_training_data(self, X, y, reset):
         """Validate ``X`` and ``y``; ``reset`` records the features of a first fit."""
         X, y = validate_data(
-            self, X, y, reset=reset, dtype=FLOAT_DTYPES, multi_output=True
+            self,
+            X,
+            y,
+            reset=reset,
+            accept_sparse="csr",
+            dtype=FLOAT_DTYPES,
+            multi_output=True,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -405,13 +414,15 @@ default=None
 
     def _validate_validation_data(self, X_val, y_val, dtype):
         """Validate ``X_val`` and ``y_val`` like data given to predict."""
-        X_val = validate_data(self, X_val, reset=False, dtype=dtype)
+        X_val = validate_data(
+            self, X_val, reset=False, accept_sparse="csr", dtype=dtype
+        )
         y_val = np.asarray(y_val)
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val, warn=True)
-        if len(X_val) != len(y_val):
+        if X_val.shape[0] != len(y_val):
             raise ValueError(
-                f"X_val has {len(X_val)} rows but y_val has {len(y_val)} entries."
+                f"X_val has {X_val.shape[0]} rows but y_val has {len(y_val)} entries."
             )
         return X_val, y_val
 
@@ -663,7 +674,7 @@ default=None
             self._step(state, optimizer, totals)
             return
         X, Y, sample_weight = data
-        for rows in batch_slices(len(X), self.batch_size, self.shuffle, rng):
+        for rows in batch_slices(X.shape[0], self.batch_size, self.shuffle, rng):
             weights = None if sample_weight is None else sample_weight[rows]
             batch = (X[rows], Y[rows], weights)
             totals = self._pass(state, batch, metrics=False, gradients=True)
@@ -716,7 +727,7 @@ default=None
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -726,7 +737,7 @@ default=None
             For multilabel targets, the probability of each label, independently.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=FLOAT_DTYPES)
         # Zero biases when fit_intercept=False: adding them changes nothing.
         return _blockwise.predict_outputs(
             X,
@@ -741,7 +752,7 @@ default=None
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -750,14 +761,16 @@ default=None
             Log-probability of each class in ``classes_`` order.
         """
         check_is_fitted(self)
-        return np.log(self.predict_proba(X))
+        # A probability that underflowed to 0 has the log -inf, not an error.
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """Return the most probable class for each row of ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns

@@ -63,13 +63,16 @@ class NoImprovementStop:
     """Decide when a monitored loss has stopped improving.
 
     Training stops once ``patience`` values in a row fail to beat the best value so
-    far by at least ``tol``; ``tol=None`` never stops.
+    far by at least ``tol``; ``tol=None`` never stops. Misses count only after the
+    first improvement on the initial value: a large step can make the loss rise
+    for a while before it falls, and that rise is not a plateau.
     """
 
     def __init__(self, tol, patience):
         self.tol = tol
         self.patience = patience
         self.best = np.inf
+        self.improved = False
         self.n_without_improvement = 0
 
     def update(self, value):
@@ -77,10 +80,11 @@ class NoImprovementStop:
         if self.tol is None:
             self.best = min(self.best, value)
             return False
-        if value > self.best - self.tol:
-            self.n_without_improvement += 1
-        else:
+        if value <= self.best - self.tol:
+            self.improved = self.best < np.inf
             self.n_without_improvement = 0
+        elif self.improved:
+            self.n_without_improvement += 1
         self.best = min(self.best, value)
         return self.n_without_improvement >= self.patience
 

@@ -165,6 +165,12 @@ def test_no_improvement_stop_counts_consecutive_misses():
     assert NoImprovementStop(tol=None, patience=1).update(5.0) is False
 
 
+def test_no_improvement_stop_waits_out_an_initial_rise():
+    rule = NoImprovementStop(tol=0.1, patience=2)
+    decisions = [rule.update(v) for v in [1.0, 1.2, 1.4, 1.3, 1.1, 0.8, 0.85, 0.9]]
+    assert decisions == [False] * 7 + [True]
+
+
 def test_early_stopping_restores_the_best_validation_weights(iris):
     X, y = iris
     X_train, X_val, y_train, y_val = train_test_split(

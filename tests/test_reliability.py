@@ -1,0 +1,270 @@
+"""Bad input, numerical extremes, sparse data, persistence, threads, determinism."""
+
+import hashlib
+import pickle
+import subprocess
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_iris
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sklearn_backprop import BackpropClassifier
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def fitted(iris):
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    return BackpropClassifier(max_iter=50, tol=None, random_state=0).fit(X, names)
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def _with(X, row, col, value):
+    X = X.copy()
+    X[row, col] = value
+    return X
+
+
+BAD_FIT_INPUT = {
+    "NaN in X": (lambda X, y: (_with(X, 3, 1, np.nan), y), "Input X contains NaN"),
+    "infinity in X": (
+        lambda X, y: (_with(X, 3, 1, np.inf), y),
+        "Input X contains infinity",
+    ),
+    "single class": (
+        lambda X, y: (X, np.zeros_like(y)),
+        "needs samples of at least 2 classes",
+    ),
+    "continuous target": (
+        lambda X, y: (X, np.linspace(0, 1, len(y))),
+        "Unknown label type",
+    ),
+    "empty X": (lambda X, y: (X[:0], y[:0]), "0 sample"),
+    "lengths differ": (
+        lambda X, y: (X, y[:-1]),
+        "inconsistent numbers of samples",
+    ),
+    "3-D X": (lambda X, y: (X.reshape(len(X), 2, 2), y), "dim 3"),
+    "strings in X": (
+        lambda X, y: (np.where(X > 0, "a", "b"), y),
+        "could not convert string to float",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FIT_INPUT))
+def test_bad_training_input_is_named(iris, case):
+    make, message = BAD_FIT_INPUT[case]
+    X, y = make(*iris)
+    with pytest.raises(ValueError, match=message):
+        BackpropClassifier().fit(X, y)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "predict_log_proba"])
+def test_other_number_of_features_at_predict_time(fitted, iris, method):
+    with pytest.raises(ValueError, match="X has 3 features, but BackpropClassifier"):
+        getattr(fitted, method)(iris[0][:, :3])
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba"])
+def test_nan_at_predict_time(fitted, iris, method):
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        getattr(fitted, method)(_with(iris[0], 0, 0, np.nan))
+
+
+INVALID_PARAMETERS = {
+    "hidden_size": [0, 2.5, "10"],
+    "learning_rate": [0, -1.0, "fast"],
+    "max_iter": [0, 1.5],
+    "loss": ["hinge", None],
+    "fit_intercept": ["yes"],
+    "init_scale": [0.0, -1.0, "glorot"],
+    "tol": [-1e-4, "small"],
+    "n_iter_no_change": [0, 2.5],
+    "batch_size": [0, "auto"],
+    "shuffle": ["sometimes"],
+    "momentum": [-0.1, 1.0],
+    "alpha": [-1.0],
+    "early_stopping": ["yes"],
+    "validation_fraction": [0.0, 1.0],
+    "class_weight": ["even", [1, 2]],
+    "warm_start": ["yes"],
+    "verbose": ["loud"],
+    "random_state": ["seed"],
+}
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [(name, value) for name, values in INVALID_PARAMETERS.items() for value in values],
+)
+def test_each_invalid_hyper_parameter_is_named(iris, name, value):
+    X, y = iris
+    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter"):
+        BackpropClassifier(**{name: value}).fit(X, y)
+
+
+def test_every_parameter_has_invalid_values_tested():
+    assert set(INVALID_PARAMETERS) == set(BackpropClassifier().get_params())
+
+
+# ---------------------------------------------------------- numerical extremes
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+@pytest.mark.parametrize(
+    "scale, learning_rate", [(1e300, 1.0), (1.0, 1e6), (1e300, 1e6), (1e-300, 1.0)]
+)
+def test_extreme_features_and_steps_give_no_warnings_and_finite_weights(
+    iris, loss, scale, learning_rate
+):
+    X, y = iris
+    clf = BackpropClassifier(
+        loss=loss, learning_rate=learning_rate, max_iter=50, tol=None, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.fit(X * scale, y)
+        proba = clf.predict_proba(X * scale)
+        clf.predict_log_proba(X * scale)
+    assert all(np.isfinite(W).all() for W in clf.coefs_ + clf.intercepts_)
+    assert np.isfinite(clf.history_.to_numpy()).all()
+    assert_allclose(proba.sum(axis=1), 1.0)
+
+
+# ----------------------------------------------------------------- sparse data
+
+
+@pytest.mark.parametrize("format", ["csr", "csc"])
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_sparse_input_gives_the_dense_results(iris, format, batch_size):
+    X, y = iris
+    X = np.where(np.abs(X) < 0.5, 0.0, X)  # a third of the entries are zero
+    X_sparse = sp.csr_matrix(X).asformat(format)
+    params = dict(max_iter=30, tol=None, batch_size=batch_size, random_state=0)
+    dense = BackpropClassifier(**params).fit(X, y)
+    sparse = BackpropClassifier(**params).fit(X_sparse, y)
+    for a, b in zip(
+        dense.coefs_ + dense.intercepts_, sparse.coefs_ + sparse.intercepts_
+    ):
+        assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+    assert_allclose(
+        dense.history_.drop(columns="time"),
+        sparse.history_.drop(columns="time"),
+        rtol=1e-10,
+    )
+    assert_allclose(dense.predict_proba(X), sparse.predict_proba(X_sparse), rtol=1e-10)
+    dense.partial_fit(X, y)
+    sparse.partial_fit(X_sparse, y)
+    assert_allclose(dense.coefs_[0], sparse.coefs_[0], rtol=1e-10, atol=1e-13)
+
+
+def test_text_pipeline_with_tfidf():
+    documents = [
+        "the network learns by backpropagation",
+        "gradient descent updates the weights",
+        "a sigmoid squashes its input",
+        "cats sleep on warm windows",
+        "my cat chases a red ball",
+        "dogs and cats play in the garden",
+    ] * 5
+    labels = ["ml", "ml", "ml", "pets", "pets", "pets"] * 5
+    model = make_pipeline(
+        TfidfVectorizer(), BackpropClassifier(max_iter=300, random_state=0)
+    )
+    model.fit(documents, labels)
+    assert model.score(documents, labels) == 1.0
+    assert list(model.predict(["weights of the network", "a cat in the garden"])) == [
+        "ml",
+        "pets",
+    ]
+
+
+# ----------------------------------------------------------------- persistence
+
+
+def _assert_same_model(first, second, X):
+    assert_array_equal(first.predict(X), second.predict(X))
+    assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    assert first.history_.equals(second.history_)
+
+
+def test_pickle_round_trip(fitted, iris):
+    _assert_same_model(fitted, pickle.loads(pickle.dumps(fitted)), iris[0])
+
+
+def test_pickled_model_keeps_training(fitted, iris):
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    copy = pickle.loads(pickle.dumps(fitted)).set_params(warm_start=True)
+    copy.fit(X, names)
+    assert copy.n_iter_ == 100
+
+
+def test_skops_round_trip_trusts_only_this_package(fitted, iris):
+    sio = pytest.importorskip("skops.io")
+    data = sio.dumps(fitted)
+    untrusted = sio.get_untrusted_types(data=data)
+    assert all(name.startswith("sklearn_backprop.") for name in untrusted), untrusted
+    loaded = sio.loads(data, trusted=untrusted)
+    _assert_same_model(fitted, loaded, iris[0])
+
+
+# -------------------------------------------------- threads and determinism
+
+
+def test_predict_proba_from_eight_threads(iris):
+    X, y = iris
+    big = np.repeat(X, 200, axis=0)
+    clf = BackpropClassifier(max_iter=20, tol=None, random_state=0).fit(X, y)
+    expected = clf.predict_proba(big)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: clf.predict_proba(big), range(8)))
+    for result in results:
+        assert_array_equal(result, expected)
+
+
+DIGEST_SCRIPT = """
+import hashlib
+from sklearn.datasets import load_iris
+from sklearn_backprop import BackpropClassifier
+X, y = load_iris(return_X_y=True)
+clf = BackpropClassifier(batch_size=16, momentum=0.5, max_iter=40, tol=None,
+                         random_state=7).fit(X, y)
+digest = hashlib.sha256()
+for array in clf.coefs_ + clf.intercepts_:
+    digest.update(array.tobytes())
+digest.update(clf.history_.drop(columns="time").to_numpy().tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_same_random_state_is_bit_identical_across_processes():
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", DIGEST_SCRIPT],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for _ in range(2)
+    }
+    assert len(digests) == 1
+    assert len(next(iter(digests))) == len(hashlib.sha256().hexdigest())
