@@ -85,10 +85,11 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
         validation loss with ``early_stopping``) has not improved by at least
         ``tol`` over the best so far for ``n_iter_no_change`` consecutive
         iterations, counted from its first improvement on the initial value (a
-        large step can make the loss rise before it falls). ``None`` runs all ``max_iter`` iterations. 1e-4, as in
-        MLPClassifier, stops once further iterations change the predictions
-        little: on the bundled datasets, running to ``max_iter`` instead raises
-        no cross-validated accuracy by more than a point.
+        large step can make the loss rise before it falls). ``None`` runs all
+        ``max_iter`` iterations. 1e-4, as in MLPClassifier, stops once further
+        iterations change the predictions little: on the bundled datasets,
+        running to ``max_iter`` instead raises no cross-validated accuracy by
+        more than a point.
 
     n_iter_no_change : int, default=10
         Number of consecutive iterations without an improvement of ``tol`` after
