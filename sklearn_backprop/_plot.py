@@ -13,7 +13,8 @@ class HistoryDisplay:
         Per-iteration metrics, such as a fitted estimator's ``history_``.
 
     metrics : list of str, default=None
-        Columns to plot, one axes each; None plots every column.
+        Columns to plot, one axes each, with their validation columns on the
+        same axes; None plots every training metric (not ``time``).
 
     Attributes
     ----------
@@ -24,7 +25,7 @@ class HistoryDisplay:
         The figure holding the axes.
 
     lines_ : dict of str to matplotlib Line2D
-        The line drawn for each metric.
+        The line drawn for each column, validation columns included.
 
     Examples
     --------
@@ -51,7 +52,9 @@ class HistoryDisplay:
             A fitted estimator; only its ``history_`` is read.
 
         metrics : list of str, default=None
-            Columns of ``history_`` to plot; None plots every column.
+            Columns of ``history_`` to plot, one axes each, with their
+            validation columns on the same axes; None plots every training
+            metric.
 
         ax : array-like of matplotlib Axes, default=None
             One axes per metric; None creates a figure with a row of axes.
@@ -63,7 +66,10 @@ class HistoryDisplay:
         return cls(estimator.history_, metrics=metrics).plot(ax=ax)
 
     def plot(self, *, ax=None):
-        """Draw each metric against the iteration number.
+        """Draw each metric against the iteration number, one axes per metric.
+
+        Where the history has a validation column for a metric (``val_loss``
+        for ``loss``), both curves share the metric's axes, with a legend.
 
         Parameters
         ----------
@@ -78,13 +84,7 @@ class HistoryDisplay:
         import matplotlib.pyplot as plt
         import numpy as np
 
-        metrics = list(self.history.columns if self.metrics is None else self.metrics)
-        missing = [name for name in metrics if name not in self.history.columns]
-        if missing:
-            raise ValueError(
-                f"metrics {missing} are not in the history; its columns are "
-                f"{list(self.history.columns)}."
-            )
+        metrics = self._metrics()
         if ax is None:
             _, ax = plt.subplots(
                 1, len(metrics), figsize=(4 * len(metrics), 3), squeeze=False
@@ -94,9 +94,34 @@ class HistoryDisplay:
             raise ValueError(f"got {ax.size} axes for {len(metrics)} metrics.")
         self.lines_ = {}
         for name, axes in zip(metrics, ax):
-            (self.lines_[name],) = axes.plot(self.history.index, self.history[name])
+            validation = f"val_{name}"
+            curves = {name: "train"}
+            if validation in self.history.columns:
+                curves[validation] = "validation"
+            for column, label in curves.items():
+                (self.lines_[column],) = axes.plot(
+                    self.history.index, self.history[column], label=label
+                )
+            if len(curves) > 1:
+                axes.legend()
             axes.set_title(name)
             axes.set_xlabel(self.history.index.name or "iteration")
         self.ax_ = ax
         self.figure_ = ax[0].figure
         return self
+
+    def _metrics(self):
+        """The metrics to plot: those asked for, or every training metric."""
+        columns = list(self.history.columns)
+        if self.metrics is None:
+            return [
+                name
+                for name in columns
+                if not name.startswith("val_") and name != "time"
+            ]
+        missing = [name for name in self.metrics if name not in columns]
+        if missing:
+            raise ValueError(
+                f"metrics {missing} are not in the history; its columns are {columns}."
+            )
+        return list(self.metrics)

@@ -27,9 +27,9 @@ def test_from_estimator_draws_one_axes_per_metric(fitted):
 def test_plot_draws_every_column_by_default_on_given_axes(fitted):
     import matplotlib.pyplot as plt
 
-    _, axes = plt.subplots(1, 4)
+    _, axes = plt.subplots(1, 3)
     display = HistoryDisplay(fitted.history_).plot(ax=axes)
-    assert list(display.lines_) == ["loss", "mse", "accuracy", "time"]
+    assert list(display.lines_) == ["loss", "mse", "accuracy"]
     assert display.ax_[0] is axes[0]
 
 
@@ -44,3 +44,35 @@ def test_wrong_number_of_axes_is_rejected(fitted):
     _, ax = plt.subplots()
     with pytest.raises(ValueError, match="got 1 axes for 2 metrics"):
         HistoryDisplay.from_estimator(fitted, metrics=["mse", "accuracy"], ax=ax)
+
+
+def test_training_and_validation_curves_share_an_axes():
+    X, y = load_iris(return_X_y=True)
+    clf = BackpropClassifier(max_iter=15, tol=None, random_state=0)
+    clf.fit(X[::2], y[::2], X_val=X[1::2], y_val=y[1::2])
+    display = HistoryDisplay.from_estimator(clf, metrics=["loss", "accuracy"])
+    assert list(display.lines_) == ["loss", "val_loss", "accuracy", "val_accuracy"]
+    loss_axes = display.ax_[0]
+    assert display.lines_["val_loss"].axes is loss_axes
+    assert [t.get_text() for t in loss_axes.get_legend().get_texts()] == [
+        "train",
+        "validation",
+    ]
+    assert_array_equal(display.lines_["val_loss"].get_ydata(), clf.history_["val_loss"])
+
+
+def test_matplotlib_is_imported_only_to_plot():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sklearn_backprop; "
+        "from sklearn.datasets import load_iris; "
+        "X, y = load_iris(return_X_y=True); "
+        "sklearn_backprop.BackpropClassifier(max_iter=3, tol=None).fit(X, y); "
+        "print('matplotlib' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
