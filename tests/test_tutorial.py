@@ -94,6 +94,9 @@ def test_history_plots_as_in_the_tutorial(fitted):
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.figure()  # a fresh current figure, as in a new notebook
     ax = fitted.history_.mse.plot(title="Mean Squared Error")
     assert ax.get_title() == "Mean Squared Error"
     assert len(ax.get_lines()[0].get_ydata()) == 5000
