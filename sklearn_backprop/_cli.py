@@ -326,7 +326,6 @@ def run_fit(args):
         use_file_backend()
         clf.history_.to_csv(history_csv)
         display = HistoryDisplay.from_estimator(clf, metrics=["mse", "accuracy"])
-        display.figure_.tight_layout()
         display.figure_.savefig(history_png)
         skops.io.dump(model, model_file)
         print(f"wrote {', '.join(map(str, (history_csv, history_png, model_file)))}")

@@ -87,7 +87,11 @@ class HistoryDisplay:
         metrics = self._metrics()
         if ax is None:
             _, ax = plt.subplots(
-                1, len(metrics), figsize=(4 * len(metrics), 3), squeeze=False
+                1,
+                len(metrics),
+                figsize=(4 * len(metrics), 3),
+                squeeze=False,
+                layout="constrained",
             )
         ax = np.ravel(ax)
         if ax.size != len(metrics):

@@ -1,0 +1,48 @@
+"""
+Tuning hidden size and learning rate with GridSearchCV
+======================================================
+
+``BackpropClassifier`` is an ordinary scikit-learn estimator: it goes in a
+Pipeline behind a scaler, and ``GridSearchCV`` searches its parameters through
+the Pipeline's ``step__parameter`` names.
+"""
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from sklearn.datasets import load_wine
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_backprop import BackpropClassifier
+
+X, y = load_wine(return_X_y=True)
+model = make_pipeline(StandardScaler(), BackpropClassifier(random_state=0))
+grid = {
+    "backpropclassifier__hidden_size": [2, 8, 32],
+    "backpropclassifier__learning_rate": [0.1, 0.3, 1.0, 3.0],
+}
+search = GridSearchCV(model, grid, cv=5, n_jobs=2).fit(X, y)
+print("best:", search.best_params_, f"accuracy {search.best_score_:.3f}")
+
+# %%
+# Mean cross-validated accuracy for each pair.
+results = pd.DataFrame(
+    {
+        "hidden size": search.cv_results_["param_backpropclassifier__hidden_size"],
+        "learning rate": search.cv_results_["param_backpropclassifier__learning_rate"],
+        "accuracy": search.cv_results_["mean_test_score"],
+    }
+)
+table = results.pivot(index="hidden size", columns="learning rate", values="accuracy")
+
+fig, ax = plt.subplots(figsize=(6, 3.5))
+image = ax.imshow(table.to_numpy(dtype=float), cmap="viridis")
+ax.set_xticks(range(table.shape[1]), [f"{v:g}" for v in table.columns])
+ax.set_yticks(range(table.shape[0]), table.index)
+ax.set_xlabel("learning rate")
+ax.set_ylabel("hidden size")
+for (i, j), value in pd.DataFrame(table.to_numpy()).stack().items():
+    ax.text(j, i, f"{value:.3f}", ha="center", va="center", color="w")
+fig.colorbar(image, ax=ax, label="mean CV accuracy")
+plt.show()
