@@ -1,5 +1,6 @@
 """BackpropClassifier: the tutorial's two-layer sigmoid network as an estimator."""
 
+import copy
 import time
 import warnings
 from dataclasses import dataclass
@@ -332,10 +333,9 @@ default=None
         sample_weight = self._sample_weight(sample_weight, X, y)
 
         if continuing:
-            rng, state = self._rng, self._continued_state()
+            state = self._continued_state()
         else:
-            rng = check_random_state(self.random_state)
-            state = self._initial_state(X, Y, rng, multilabel=y.ndim == 2)
+            state = self._initial_state(X, Y, multilabel=y.ndim == 2)
         validation = None
         if X_val is not None:
             X_val, y_val = self._validate_validation_data(X_val, y_val, X.dtype)
@@ -343,10 +343,10 @@ default=None
         elif self.early_stopping:
             stratify = y if y.ndim == 1 else None
             X, Y, sample_weight, validation = self._hold_out(
-                X, Y, sample_weight, stratify, rng
+                X, Y, sample_weight, stratify, state.rng
             )
         return self._train(
-            state, classes, (X, Y, sample_weight), validation, rng, self.max_iter
+            state, classes, (X, Y, sample_weight), validation, self.max_iter
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -389,12 +389,11 @@ default=None
         Y = self._encode(y, classes, X.dtype)
         sample_weight = self._sample_weight(sample_weight, X, y)
         if first_call:
-            rng = check_random_state(self.random_state)
-            state = self._initial_state(X, Y, rng, multilabel=y.ndim == 2)
+            state = self._initial_state(X, Y, multilabel=y.ndim == 2)
         else:
-            rng, state = self._rng, self._continued_state()
+            state = self._continued_state()
         return self._train(
-            state, classes, (X, Y, sample_weight), None, rng, 1, incremental=True
+            state, classes, (X, Y, sample_weight), None, 1, incremental=True
         )
 
     def _validate_training_data(self, X, y, reset):
@@ -518,8 +517,9 @@ default=None
             train, held_out = train + [None], held_out + [None]
         return (*train, tuple(held_out))
 
-    def _initial_state(self, X, Y, rng, multilabel):
-        """Return a fresh training state with weights drawn from ``rng``."""
+    def _initial_state(self, X, Y, multilabel):
+        """Return a fresh training state, its weights drawn from ``random_state``."""
+        rng = check_random_state(self.random_state)
         layer_sizes = [X.shape[1], self.hidden_size, Y.shape[1]]
         coefs, intercepts = _network.init_weights(
             rng, layer_sizes, self.init_scale, X.dtype
@@ -532,6 +532,7 @@ default=None
             history=History(),
             out_activation="softmax" if softmax else "sigmoid",
             multilabel=multilabel,
+            rng=rng,
         )
 
     def _continued_state(self):
@@ -545,11 +546,10 @@ default=None
             history=self._history.copy(),
             out_activation=self.out_activation_,
             multilabel=self._multilabel,
+            rng=copy.deepcopy(self._rng),
         )
 
-    def _train(
-        self, state, classes, data, validation, rng, n_epochs, *, incremental=False
-    ):
+    def _train(self, state, classes, data, validation, n_epochs, *, incremental=False):
         """Run up to ``n_epochs`` epochs on ``state``, then store it on ``self``.
 
         ``data`` and ``validation`` are ``(X, Y, sample_weight)`` tuples, the
@@ -590,7 +590,7 @@ default=None
                 if restore_best and row["val_loss"] < best_loss:
                     best_loss = row["val_loss"]
                     best = (iteration, [p.copy() for p in state.all_params()])
-                self._update_weights(state, optimizer, data, totals, rng)
+                self._update_weights(state, optimizer, data, totals)
                 stop = stop_rule.update(row[monitored])
                 if task.end_epoch(fitted_attributes) or stop:
                     break
@@ -615,7 +615,7 @@ default=None
             for param, saved in zip(state.all_params(), best_params):
                 param[...] = saved
         state.velocities = optimizer.velocities
-        self._store(state, classes, rng)
+        self._store(state, classes)
         task.end(fitted_attributes)
         return self
 
@@ -665,7 +665,7 @@ default=None
             gradients=gradients,
         )
 
-    def _update_weights(self, state, optimizer, data, totals, rng):
+    def _update_weights(self, state, optimizer, data, totals):
         """Run one epoch of gradient steps: one full-batch step, or mini-batches.
 
         A full-batch step takes its gradients from the ``totals`` of the pass
@@ -675,7 +675,8 @@ default=None
             self._step(state, optimizer, totals)
             return
         X, Y, sample_weight = data
-        for rows in batch_slices(X.shape[0], self.batch_size, self.shuffle, rng):
+        n_rows = X.shape[0]
+        for rows in batch_slices(n_rows, self.batch_size, self.shuffle, state.rng):
             weights = None if sample_weight is None else sample_weight[rows]
             batch = (X[rows], Y[rows], weights)
             totals = self._pass(state, batch, metrics=False, gradients=True)
@@ -691,7 +692,7 @@ default=None
         else:
             optimizer.step(state.coefs, coef_grads)
 
-    def _store(self, state, classes, rng):
+    def _store(self, state, classes):
         """Make a training state the estimator's fitted state."""
         self.classes_ = classes
         self.coefs_ = state.coefs
@@ -700,7 +701,7 @@ default=None
         self._multilabel = state.multilabel
         self._velocities = state.velocities
         self._history = state.history
-        self._rng = rng
+        self._rng = state.rng
         self.n_iter_ = len(state.history)
 
     def _records_loss(self):
@@ -789,7 +790,7 @@ default=None
 
 @dataclass
 class _TrainingState:
-    """What training updates: weights, momentum velocities and history."""
+    """What training updates: weights, velocities, history and random state."""
 
     coefs: list
     intercepts: list
@@ -797,6 +798,7 @@ class _TrainingState:
     history: History
     out_activation: str
     multilabel: bool
+    rng: np.random.RandomState
 
     def all_params(self):
         """Weights then biases, in the order the velocities follow."""

@@ -519,10 +519,12 @@ def test_divergence_keeps_the_previous_state(iris):
     clf = BackpropClassifier(max_iter=3, tol=None, warm_start=True, random_state=0)
     clf.fit(X, y)
     before = [W.copy() for W in clf.coefs_]
-    clf.set_params(learning_rate=1.7e308)
+    random_state_before = clf._rng.get_state()[1].copy()
+    clf.set_params(learning_rate=1.7e308, batch_size=50)
     with np.errstate(all="ignore"), pytest.raises(FloatingPointError):
         clf.fit(X, y)
     assert clf.n_iter_ == 3
+    assert_array_equal(clf._rng.get_state()[1], random_state_before)
     for W, saved in zip(clf.coefs_, before):
         assert_array_equal(W, saved)
     assert isinstance(clf.history_, pd.DataFrame)
