@@ -328,6 +328,8 @@ default=None
             raise ValueError("X_val and y_val must be given together.")
         continuing = self.warm_start and hasattr(self, "coefs_")
         X, y = self._validate_training_data(X, y, reset=not continuing)
+        if continuing:
+            self._check_same_target_kind(y)
         classes = self.classes_ if continuing else self._classes_of(y)
         Y = self._encode(y, classes, X.dtype)
         sample_weight = self._sample_weight(sample_weight, X, y)
@@ -380,6 +382,8 @@ default=None
         """
         first_call = not hasattr(self, "coefs_")
         X, y = self._validate_training_data(X, y, reset=first_call)
+        if not first_call:
+            self._check_same_target_kind(y)
         if self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' is not supported by partial_fit, which "
@@ -445,7 +449,7 @@ default=None
             if not first_call:
                 return self.classes_
             if y.ndim == 2:
-                return np.arange(y.shape[1])
+                return self._classes_of(y)
             raise ValueError(
                 "classes must be given on the first call to partial_fit: all the "
                 "labels y may contain, e.g. classes=np.unique(y_all)."
@@ -459,6 +463,14 @@ default=None
         if y.ndim == 1 and classes.size < 2:
             raise ValueError("classes must hold at least 2 labels.")
         return classes
+
+    def _check_same_target_kind(self, y):
+        """Refuse multilabel targets for a multiclass model, and the reverse."""
+        if (y.ndim == 2) != self._multilabel:
+            fitted = "a label indicator matrix" if self._multilabel else "class labels"
+            raise ValueError(
+                f"y must be {fitted}, like the targets the model was fitted on."
+            )
 
     @staticmethod
     def _encode(y, classes, dtype):

@@ -446,6 +446,17 @@ def test_multilabel_partial_fit_needs_no_classes(multilabel):
         clf.partial_fit(X, Y[:, :3])
 
 
+def test_continuing_refuses_the_other_kind_of_target(multilabel, iris):
+    X, Y = multilabel
+    clf = BackpropClassifier(random_state=0).partial_fit(X, Y)
+    with pytest.raises(ValueError, match="y must be a label indicator matrix"):
+        clf.partial_fit(X, Y.argmax(axis=1))
+    X_iris, y_iris = iris
+    warm = BackpropClassifier(max_iter=2, tol=None, warm_start=True).fit(X_iris, y_iris)
+    with pytest.raises(ValueError, match="y must be class labels"):
+        warm.fit(X_iris, np.eye(3, dtype=int)[y_iris])
+
+
 def test_multilabel_rejects_class_weight(multilabel):
     X, Y = multilabel
     with pytest.raises(
