@@ -439,7 +439,7 @@ default=None
         if classes.size < 2:
             raise ValueError(
                 "BackpropClassifier needs samples of at least 2 classes; the "
-                f"data contains only one class: {classes[0]!r}."
+                f"data contains only one class: {classes.tolist()[0]!r}."
             )
         return classes
 
