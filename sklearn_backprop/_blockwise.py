@@ -213,12 +213,12 @@ def pass_totals(
     return total
 
 
-def predict_outputs(X, coefs, intercepts, *, output, normalise):
-    """Return the network's outputs for ``X``, computed in chunks of rows.
+def predict_outputs(X, coefs, intercepts, *, output, normalise, log=False):
+    """Return the class probabilities (or their logarithms) for ``X``, in chunks.
 
     Each chunk's hidden activations fit in scikit-learn's ``working_memory``
-    (``sklearn.set_config``), whatever the number of rows. ``normalise`` divides
-    sigmoid outputs by their row sums (:func:`._network.normalised_sigmoid`).
+    (``sklearn.set_config``), whatever the number of rows; see
+    :func:`._network.probabilities` for ``normalise`` and ``log``.
     """
     n_rows, hidden_size = X.shape[0], coefs[0].shape[1]
     n_outputs = coefs[1].shape[1]
@@ -227,8 +227,7 @@ def predict_outputs(X, coefs, intercepts, *, output, normalise):
     chunk_rows = get_chunk_n_rows(row_bytes, max_n_rows=n_rows)
     outputs = np.empty((n_rows, n_outputs), dtype=X.dtype)
     for rows in gen_batches(n_rows, chunk_rows):
-        if normalise:
-            outputs[rows] = _network.normalised_sigmoid(X[rows], coefs, intercepts)
-        else:
-            outputs[rows] = _network.forward(X[rows], coefs, intercepts, output)[1]
+        outputs[rows] = _network.probabilities(
+            X[rows], coefs, intercepts, output, normalise=normalise, log=log
+        )
     return outputs

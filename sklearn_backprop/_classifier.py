@@ -750,19 +750,10 @@ default=None
             Probability of each class in ``classes_`` order; rows sum to one.
             For multilabel targets, the probability of each label, independently.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=FLOAT_DTYPES)
-        # Zero biases when fit_intercept=False: adding them changes nothing.
-        return _blockwise.predict_outputs(
-            X,
-            self.coefs_,
-            self.intercepts_,
-            output=self.out_activation_,
-            normalise=self.out_activation_ == "sigmoid" and not self._multilabel,
-        )
+        return self._probabilities(X, log=False)
 
     def predict_log_proba(self, X):
-        """Return the logarithm of :meth:`predict_proba`.
+        """Return the logarithm of the class probabilities for ``X``.
 
         Parameters
         ----------
@@ -772,12 +763,25 @@ default=None
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probability of each class in ``classes_`` order.
+            Log-probability of each class in ``classes_`` order, computed from
+            the output logits: finite even where :meth:`predict_proba` rounds a
+            probability to zero.
         """
+        return self._probabilities(X, log=True)
+
+    def _probabilities(self, X, *, log):
+        """Validate ``X`` and return its class probabilities, or their logs."""
         check_is_fitted(self)
-        # A probability that underflowed to 0 has the log -inf, not an error.
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=FLOAT_DTYPES)
+        # Zero biases when fit_intercept=False: adding them changes nothing.
+        return _blockwise.predict_outputs(
+            X,
+            self.coefs_,
+            self.intercepts_,
+            output=self.out_activation_,
+            normalise=self.out_activation_ == "sigmoid" and not self._multilabel,
+            log=log,
+        )
 
     def predict(self, X):
         """Return the most probable class for each row of ``X``.

@@ -76,15 +76,30 @@ def forward(X, coefs, intercepts, output):
     return H, P
 
 
-def normalised_sigmoid(X, coefs, intercepts):
-    """Return sigmoid outputs ``s_j`` divided by their row sum ``sum_k s_k``.
+def log_softmax(Z):
+    """Replace each row of ``Z`` by ``z - log(sum(exp(z)))`` in place."""
+    Z -= Z.max(axis=1, keepdims=True)
+    Z -= np.log(np.exp(Z).sum(axis=1, keepdims=True))
+    return Z
 
-    Computed as the softmax of ``log s_j = -log(1 + exp(-z_j))``, so that a row
-    whose outputs all underflow to zero still gets finite probabilities.
+
+def probabilities(X, coefs, intercepts, output, *, normalise, log=False):
+    """Return the class probabilities of ``X``, or with ``log`` their logarithms.
+
+    Softmax outputs are probabilities already. Sigmoid outputs are the
+    independent label probabilities of a multilabel problem, or, with
+    ``normalise``, ``s_j / sum_k s_k``: the softmax of the log-sigmoids
+    ``log s_j = -log(1 + exp(-z_j))``, so that a row whose outputs all underflow
+    to zero still gets finite values. Logarithms are computed from the logits,
+    finite where a probability underflows to zero.
     """
     b1, b2 = (None, None) if intercepts is None else intercepts
     Z2 = output_logits(hidden_layer(X, coefs[0], b1), coefs[1], b2)
-    return softmax(-np.logaddexp(0, -Z2))
+    if output == "sigmoid":
+        if not normalise:
+            return -np.logaddexp(0, -Z2) if log else sigmoid(Z2)
+        Z2 = -np.logaddexp(0, -Z2)
+    return log_softmax(Z2) if log else softmax(Z2)
 
 
 def output_errors(Y, P, loss, sample_weight=None):

@@ -34,10 +34,30 @@ def test_predict_proba_of_squared_error_stays_finite_when_outputs_underflow():
     coefs = [np.array([[1.0]]), np.array([[-900.0, -1000.0]])]
     X = np.array([[50.0]])
     assert _network.forward(X, coefs, None, "sigmoid")[1].sum() == 0
-    proba = _network.normalised_sigmoid(X, coefs, None)
+    proba = _network.probabilities(X, coefs, None, "sigmoid", normalise=True)
     assert np.isfinite(proba).all()
     assert_allclose(proba.sum(axis=1), 1.0)
     assert proba[0, 0] > proba[0, 1]
+    log_proba = _network.probabilities(
+        X, coefs, None, "sigmoid", normalise=True, log=True
+    )
+    assert_allclose(log_proba, np.log(proba))
+
+
+def test_log_probabilities_stay_finite_where_probabilities_underflow():
+    coefs = [np.array([[1.0]]), np.array([[-900.0, 900.0]])]
+    X = np.array([[50.0]])
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        log_softmax = _network.probabilities(
+            X, coefs, None, "softmax", normalise=False, log=True
+        )
+    assert_allclose(log_softmax, [[-1800.0, 0.0]], rtol=1e-12)
+    softmax = _network.probabilities(X, coefs, None, "softmax", normalise=False)
+    assert softmax[0, 0] == 0.0
+    log_sigmoid = _network.probabilities(
+        X, coefs, None, "sigmoid", normalise=False, log=True
+    )
+    assert_allclose(log_sigmoid, [[-900.0, 0.0]], rtol=1e-12, atol=1e-300)
 
 
 # (loss, output activation, its loss function, multilabel targets)

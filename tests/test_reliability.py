@@ -143,10 +143,11 @@ def test_extreme_features_and_steps_give_no_warnings_and_finite_weights(
         warnings.simplefilter("error")
         clf.fit(X * scale, y)
         proba = clf.predict_proba(X * scale)
-        clf.predict_log_proba(X * scale)
+        log_proba = clf.predict_log_proba(X * scale)
     assert all(np.isfinite(W).all() for W in clf.coefs_ + clf.intercepts_)
     assert np.isfinite(clf.history_.to_numpy()).all()
     assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.isfinite(log_proba).all()
 
 
 # ----------------------------------------------------------------- sparse data
