@@ -341,7 +341,8 @@ default=None
         validation = None
         if X_val is not None:
             X_val, y_val = self._validate_validation_data(X_val, y_val, X.dtype)
-            validation = (X_val, self._encode(y_val, classes, X.dtype), None)
+            Y_val = self._encode(y_val, classes, X.dtype, name="y_val")
+            validation = (X_val, Y_val, None)
         elif self.early_stopping:
             stratify = y if y.ndim == 1 else None
             X, Y, sample_weight, validation = self._hold_out(
@@ -473,12 +474,15 @@ default=None
             )
 
     @staticmethod
-    def _encode(y, classes, dtype):
-        """Return the target matrix: one-hot rows, or the label indicators."""
+    def _encode(y, classes, dtype, name="y"):
+        """Return the target matrix: one-hot rows, or the label indicators.
+
+        ``name`` is the argument's name in error messages.
+        """
         if y.ndim == 2:
             if y.shape[1] != classes.size:
                 raise ValueError(
-                    f"y has {y.shape[1]} labels; the model was fitted with "
+                    f"{name} has {y.shape[1]} labels; the model was fitted with "
                     f"{classes.size}."
                 )
             return y.astype(dtype)
@@ -487,7 +491,7 @@ default=None
         unknown = classes[index] != y
         if unknown.any():
             raise ValueError(
-                f"y contains labels not in classes_ {classes.tolist()}: "
+                f"{name} contains labels not in classes_ {classes.tolist()}: "
                 f"{np.unique(y[unknown]).tolist()}."
             )
         return np.eye(classes.size, dtype=dtype)[index]

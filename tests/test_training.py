@@ -519,6 +519,12 @@ def test_x_val_needs_y_val(iris):
         BackpropClassifier().fit(X, y, X_val=X)
 
 
+def test_y_val_with_labels_not_in_y_is_named(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match=r"y_val contains labels not in classes_"):
+        BackpropClassifier().fit(X, y, X_val=X, y_val=np.where(y == 2, 9, y))
+
+
 def test_x_val_with_other_features_is_rejected(iris):
     X, y = iris
     with pytest.raises(ValueError, match="X has 3 features"):
