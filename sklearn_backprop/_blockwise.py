@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.utils._chunking import gen_batches, get_chunk_n_rows
 
 from . import _network
+from ._array_api import namespace, same_device
 
 # Hidden activations per block: 1 MiB of float64, which stays in cache through
 # the elementwise work between the two products (1024 rows of 128 units; blocks
@@ -189,8 +190,8 @@ def pass_totals(
             rows = slice(begin, min(begin + step, stop))
             weights = None if sample_weight is None else sample_weight[rows]
             block = block_totals(
-                X[rows],
-                Y[rows],
+                X[rows, :],
+                Y[rows, :],
                 weights,
                 coefs,
                 intercepts,
@@ -203,7 +204,8 @@ def pass_totals(
             totals = block if totals is None else totals + block
         return totals
 
-    if n_threads == 1:
+    if n_threads == 1 or namespace(X) is not np:
+        # Other array libraries run their own threads (or a GPU) on one block.
         return share_totals(0, n_rows)
     edges = np.linspace(0, n_rows, n_threads + 1).astype(int)
     results = _run_in_threads(share_totals, list(zip(edges[:-1], edges[1:])))
@@ -220,14 +222,15 @@ def predict_outputs(X, coefs, intercepts, *, output, normalise, log=False):
     (``sklearn.set_config``), whatever the number of rows; see
     :func:`._network.probabilities` for ``normalise`` and ``log``.
     """
+    xp = namespace(coefs[0])
     n_rows, hidden_size = X.shape[0], coefs[0].shape[1]
     n_outputs = coefs[1].shape[1]
     # Per row: the hidden activations and two arrays of outputs.
-    row_bytes = X.dtype.itemsize * (hidden_size + 2 * n_outputs)
+    row_bytes = xp.finfo(X.dtype).bits // 8 * (hidden_size + 2 * n_outputs)
     chunk_rows = get_chunk_n_rows(row_bytes, max_n_rows=n_rows)
-    outputs = np.empty((n_rows, n_outputs), dtype=X.dtype)
+    outputs = xp.empty((n_rows, n_outputs), dtype=X.dtype, **same_device(coefs[0]))
     for rows in gen_batches(n_rows, chunk_rows):
-        outputs[rows] = _network.probabilities(
-            X[rows], coefs, intercepts, output, normalise=normalise, log=log
+        outputs[rows, :] = _network.probabilities(
+            X[rows, :], coefs, intercepts, output, normalise=normalise, log=log
         )
     return outputs

@@ -1,6 +1,7 @@
 """BackpropClassifier: the tutorial's two-layer sigmoid network as an estimator."""
 
 import copy
+import math
 import time
 import warnings
 from dataclasses import dataclass
@@ -21,6 +22,17 @@ from sklearn.utils.validation import (
 )
 
 from . import _blockwise, _network
+from ._array_api import (
+    check_same_library,
+    device,
+    float_dtypes,
+    like,
+    namespace,
+    numpy_float_dtype,
+    take_rows,
+    to_numpy,
+)
+from ._array_api import copy as copy_array
 from ._callbacks import CallbackSupportMixin, FitTask
 from ._history import History
 from ._training import (
@@ -29,8 +41,6 @@ from ._training import (
     batch_slices,
     interrupt_after_epoch,
 )
-
-FLOAT_DTYPES = [np.float64, np.float32]
 
 
 class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
@@ -201,6 +211,12 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
     :meth:`predict_proba` divides each row by its sum. For multilabel targets,
     ``accuracy`` is the fraction of rows whose labels are all right.
 
+    With scikit-learn's array API dispatch (``SCIPY_ARRAY_API=1`` and
+    ``sklearn.config_context(array_api_dispatch=True)``), ``X`` may be a PyTorch
+    tensor, a CuPy array or any other Array API array: the weights and outputs
+    then live in its library and on its device, and the initial weights are the
+    same as for NumPy input.
+
     If the loss becomes infinite or NaN, ``fit`` raises FloatingPointError and
     the estimator keeps the state it had before the call. Ctrl-C during ``fit``
     ends training after the current iteration, with a warning, and keeps the
@@ -289,6 +305,7 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags
 
     # ------------------------------------------------------------------ fitting
@@ -331,7 +348,7 @@ default=None
         if continuing:
             self._check_same_target_kind(y)
         classes = self.classes_ if continuing else self._classes_of(y)
-        Y = self._encode(y, classes, X.dtype)
+        Y = self._targets(y, classes, X)
         sample_weight = self._sample_weight(sample_weight, X, y)
 
         if continuing:
@@ -341,7 +358,7 @@ default=None
         validation = None
         if X_val is not None:
             X_val, y_val = self._validate_validation_data(X_val, y_val, X.dtype)
-            Y_val = self._encode(y_val, classes, X.dtype, name="y_val")
+            Y_val = self._targets(y_val, classes, X_val, name="y_val")
             validation = (X_val, Y_val, None)
         elif self.early_stopping:
             stratify = y if y.ndim == 1 else None
@@ -391,7 +408,7 @@ default=None
                 "sees one batch at a time; give class_weight as a dict."
             )
         classes = self._partial_fit_classes(y, classes, first_call)
-        Y = self._encode(y, classes, X.dtype)
+        Y = self._targets(y, classes, X)
         sample_weight = self._sample_weight(sample_weight, X, y)
         if first_call:
             state = self._initial_state(X, Y, multilabel=y.ndim == 2)
@@ -402,16 +419,21 @@ default=None
         )
 
     def _validate_training_data(self, X, y, reset):
-        """Validate ``X`` and ``y``; ``reset`` records the features of a first fit."""
+        """Validate ``X`` and ``y``; ``reset`` records the features of a first fit.
+
+        ``X`` stays in its array library (with array API dispatch on); the labels
+        come to NumPy, where the classes are found and encoded.
+        """
         X, y = validate_data(
             self,
             X,
             y,
             reset=reset,
             accept_sparse="csr",
-            dtype=FLOAT_DTYPES,
+            dtype=float_dtypes(X),
             multi_output=True,
         )
+        y = to_numpy(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -422,7 +444,7 @@ default=None
         X_val = validate_data(
             self, X_val, reset=False, accept_sparse="csr", dtype=dtype
         )
-        y_val = np.asarray(y_val)
+        y_val = to_numpy(np.asarray(y_val) if isinstance(y_val, list) else y_val)
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val, warn=True)
         if X_val.shape[0] != len(y_val):
@@ -473,9 +495,13 @@ default=None
                 f"y must be {fitted}, like the targets the model was fitted on."
             )
 
+    def _targets(self, y, classes, X, name="y"):
+        """Return the target matrix in the dtype, library and device of ``X``."""
+        return like(self._encode(y, classes, name), X)
+
     @staticmethod
-    def _encode(y, classes, dtype, name="y"):
-        """Return the target matrix: one-hot rows, or the label indicators.
+    def _encode(y, classes, name="y"):
+        """Return the target matrix, in NumPy: one-hot rows, or label indicators.
 
         ``name`` is the argument's name in error messages.
         """
@@ -485,7 +511,7 @@ default=None
                     f"{name} has {y.shape[1]} labels; the model was fitted with "
                     f"{classes.size}."
                 )
-            return y.astype(dtype)
+            return y.astype(np.float64)
         index = np.searchsorted(classes, y)
         index = np.minimum(index, classes.size - 1)
         unknown = classes[index] != y
@@ -494,26 +520,29 @@ default=None
                 f"{name} contains labels not in classes_ {classes.tolist()}: "
                 f"{np.unique(y[unknown]).tolist()}."
             )
-        return np.eye(classes.size, dtype=dtype)[index]
+        return np.eye(classes.size)[index]
 
     def _sample_weight(self, sample_weight, X, y):
         """Combine ``sample_weight`` and ``class_weight``; None when both are unset."""
+        dtype = numpy_float_dtype(X)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+                to_numpy(sample_weight), X, dtype=dtype, ensure_non_negative=True
             )
         if self.class_weight is not None:
             if y.ndim == 2:
                 raise ValueError("class_weight is not supported for multilabel y.")
-            class_weights = compute_sample_weight(self.class_weight, y).astype(X.dtype)
+            class_weights = compute_sample_weight(self.class_weight, y).astype(dtype)
             sample_weight = (
                 class_weights
                 if sample_weight is None
                 else sample_weight * class_weights
             )
-        if sample_weight is not None and not sample_weight.sum() > 0:
+        if sample_weight is None:
+            return None
+        if not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum.")
-        return sample_weight
+        return like(sample_weight, X)
 
     def _hold_out(self, X, Y, sample_weight, stratify, rng):
         """Split off a validation set, stratified by ``stratify`` unless None.
@@ -538,8 +567,11 @@ default=None
         rng = check_random_state(self.random_state)
         layer_sizes = [X.shape[1], self.hidden_size, Y.shape[1]]
         coefs, intercepts = _network.init_weights(
-            rng, layer_sizes, self.init_scale, X.dtype
+            rng, layer_sizes, self.init_scale, numpy_float_dtype(X)
         )
+        # Drawn by NumPy, so that every library starts from the same weights.
+        coefs = [like(W, X) for W in coefs]
+        intercepts = [like(b, X) for b in intercepts]
         softmax = self.loss == "log_loss" and not multilabel
         return _TrainingState(
             coefs=coefs,
@@ -554,11 +586,11 @@ default=None
     def _continued_state(self):
         """Return a copy of the fitted state, to continue training from."""
         return _TrainingState(
-            coefs=[W.copy() for W in self.coefs_],
-            intercepts=[b.copy() for b in self.intercepts_],
+            coefs=[copy_array(W) for W in self.coefs_],
+            intercepts=[copy_array(b) for b in self.intercepts_],
             velocities=None
             if self._velocities is None
-            else [v.copy() for v in self._velocities],
+            else [copy_array(v) for v in self._velocities],
             history=self._history.copy(),
             out_activation=self.out_activation_,
             multilabel=self._multilabel,
@@ -605,7 +637,7 @@ default=None
                 totals, row = self._record_metrics(state, data, validation, start)
                 if restore_best and row["val_loss"] < best_loss:
                     best_loss = row["val_loss"]
-                    best = (iteration, [p.copy() for p in state.all_params()])
+                    best = (iteration, [copy_array(p) for p in state.all_params()])
                 self._update_weights(state, optimizer, data, totals)
                 stop = stop_rule.update(row[monitored])
                 if task.end_epoch(fitted_attributes) or stop:
@@ -646,7 +678,7 @@ default=None
         row = totals.metrics(self.loss, data[1].shape[1])
         if self.alpha > 0:
             row["loss"] += _network.l2_penalty(state.coefs, self.alpha)
-        if not np.isfinite(row["loss"]):
+        if not math.isfinite(float(row["loss"])):
             raise FloatingPointError(
                 f"The training loss became {row['loss']} at iteration "
                 f"{len(state.history)}: gradient descent diverged. Use a smaller "
@@ -693,8 +725,8 @@ default=None
         X, Y, sample_weight = data
         n_rows = X.shape[0]
         for rows in batch_slices(n_rows, self.batch_size, self.shuffle, state.rng):
-            weights = None if sample_weight is None else sample_weight[rows]
-            batch = (X[rows], Y[rows], weights)
+            weights = None if sample_weight is None else take_rows(sample_weight, rows)
+            batch = (take_rows(X, rows), take_rows(Y, rows), weights)
             totals = self._pass(state, batch, metrics=False, gradients=True)
             self._step(state, optimizer, totals)
 
@@ -754,7 +786,7 @@ default=None
             Probability of each class in ``classes_`` order; rows sum to one.
             For multilabel targets, the probability of each label, independently.
         """
-        return self._probabilities(X, log=False)
+        return self._probabilities(X, log=False, method="predict_proba")
 
     def predict_log_proba(self, X):
         """Return the logarithm of the class probabilities for ``X``.
@@ -771,12 +803,15 @@ default=None
             the output logits: finite even where :meth:`predict_proba` rounds a
             probability to zero.
         """
-        return self._probabilities(X, log=True)
+        return self._probabilities(X, log=True, method="predict_log_proba")
 
-    def _probabilities(self, X, *, log):
+    def _probabilities(self, X, *, log, method):
         """Validate ``X`` and return its class probabilities, or their logs."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=FLOAT_DTYPES)
+        check_same_library(X, self.coefs_[0], f"BackpropClassifier.{method}()")
+        X = validate_data(
+            self, X, reset=False, accept_sparse="csr", dtype=float_dtypes(X)
+        )
         # Zero biases when fit_intercept=False: adding them changes nothing.
         return _blockwise.predict_outputs(
             X,
@@ -802,10 +837,23 @@ default=None
             the indicator matrix of labels whose probability exceeds 0.5.
         """
         check_is_fitted(self)
+        check_same_library(X, self.coefs_[0], "BackpropClassifier.predict()")
         proba = self.predict_proba(X)
+        xp = namespace(proba)
         if self._multilabel:
-            return (proba > 0.5).astype(int)
-        return self.classes_[proba.argmax(axis=1)]
+            return (
+                xp.astype(proba > 0.5, xp.int64)
+                if xp is not np
+                else ((proba > 0.5).astype(int))
+            )
+        index = xp.argmax(proba, axis=1)
+        if xp is np:
+            return self.classes_[index]
+        labels = self.classes_[to_numpy(index)]
+        # Numeric labels go back to the input's library; others stay in NumPy.
+        if labels.dtype.kind in "biuf":
+            return xp.asarray(labels, device=device(proba))
+        return labels
 
 
 @dataclass

@@ -11,9 +11,17 @@ operation, so that its numbers are reproduced to the last bit.
 
 import numpy as np
 
+from ._array_api import namespace, same_device
+
 
 def sigmoid(Z):
-    """Replace ``Z`` by the logistic function ``1 / (1 + exp(-Z))`` in place."""
+    """Replace ``Z`` by the logistic function ``1 / (1 + exp(-Z))`` in place.
+
+    Arrays of other Array API libraries get a new array instead.
+    """
+    xp = namespace(Z)
+    if xp is not np:
+        return 1 / (1 + xp.exp(-Z))
     # exp(-z) overflows to inf for z < -709, and 1 / inf is exactly 0, the correct
     # limit: the overflow is not an error.
     with np.errstate(over="ignore"):
@@ -26,11 +34,15 @@ def sigmoid(Z):
 
 def softmax(Z):
     """Replace each row of ``Z`` by ``exp(z) / sum(exp(z))`` in place."""
+    xp = namespace(Z)
     # Subtracting the row maximum leaves the result unchanged and keeps exp finite.
-    Z -= Z.max(axis=1, keepdims=True)
-    np.exp(Z, out=Z)
-    Z /= Z.sum(axis=1, keepdims=True)
-    return Z
+    if xp is np:
+        Z -= Z.max(axis=1, keepdims=True)
+        np.exp(Z, out=Z)
+        Z /= Z.sum(axis=1, keepdims=True)
+        return Z
+    Z = xp.exp(Z - xp.max(Z, axis=1, keepdims=True))
+    return Z / xp.sum(Z, axis=1, keepdims=True)
 
 
 OUTPUT_ACTIVATIONS = {"sigmoid": sigmoid, "softmax": softmax}
@@ -78,8 +90,9 @@ def forward(X, coefs, intercepts, output):
 
 def log_softmax(Z):
     """Replace each row of ``Z`` by ``z - log(sum(exp(z)))`` in place."""
-    Z -= Z.max(axis=1, keepdims=True)
-    Z -= np.log(np.exp(Z).sum(axis=1, keepdims=True))
+    xp = namespace(Z)
+    Z -= xp.max(Z, axis=1, keepdims=True)
+    Z -= xp.log(xp.sum(xp.exp(Z), axis=1, keepdims=True))
     return Z
 
 
@@ -93,13 +106,19 @@ def probabilities(X, coefs, intercepts, output, *, normalise, log=False):
     to zero still gets finite values. Logarithms are computed from the logits,
     finite where a probability underflows to zero.
     """
+    xp = namespace(coefs[0])
     b1, b2 = (None, None) if intercepts is None else intercepts
     Z2 = output_logits(hidden_layer(X, coefs[0], b1), coefs[1], b2)
     if output == "sigmoid":
         if not normalise:
-            return -np.logaddexp(0, -Z2) if log else sigmoid(Z2)
-        Z2 = -np.logaddexp(0, -Z2)
+            return _log_sigmoid(xp, Z2) if log else sigmoid(Z2)
+        Z2 = _log_sigmoid(xp, Z2)
     return log_softmax(Z2) if log else softmax(Z2)
+
+
+def _log_sigmoid(xp, Z):
+    """``log(sigmoid(z)) = -log(1 + exp(-z))``, finite for every finite z."""
+    return -xp.logaddexp(xp.zeros_like(Z), -Z)
 
 
 def output_errors(Y, P, loss, sample_weight=None):
@@ -110,7 +129,7 @@ def output_errors(Y, P, loss, sample_weight=None):
     """
     D2 = P - Y
     if sample_weight is not None:
-        D2 *= sample_weight[:, np.newaxis]
+        D2 *= sample_weight[:, None]
     if loss == "squared_error":
         D2 *= P
         D2 *= 1 - P
@@ -136,7 +155,8 @@ def gradient_sums(X, H, D1, D2, fit_intercept):
         return coef_sums, None
     # Column sums as products with a row of ones: BLAS does them several times
     # faster than a reduction along the first axis.
-    ones = np.ones(D1.shape[0], dtype=D1.dtype)
+    xp = namespace(D1)
+    ones = xp.ones(D1.shape[0], dtype=D1.dtype, **same_device(D1))
     return coef_sums, [ones @ D1, ones @ D2]
 
 
@@ -177,48 +197,80 @@ def finish_gradients(coef_sums, intercept_sums, N, coefs, alpha):
 
 def weight_total(P, sample_weight=None):
     """Number of rows of ``P``, or the sum of their weights."""
-    return P.shape[0] if sample_weight is None else sample_weight.sum()
+    if sample_weight is None:
+        return P.shape[0]
+    return namespace(sample_weight).sum(sample_weight)
 
 
 def _weighted_sum(row_values, sample_weight):
-    """Sum of per-row values, weighted by ``sample_weight`` unless it is None."""
-    return row_values.sum() if sample_weight is None else row_values @ sample_weight
+    """Sum of per-row values, weighted by ``sample_weight`` unless it is None.
+
+    Boolean values are counted: the unweighted sum of NumPy booleans is an
+    integer, exactly as the tutorial's mean of them needs.
+    """
+    xp = namespace(row_values)
+    if xp is np:
+        return row_values.sum() if sample_weight is None else row_values @ sample_weight
+    if row_values.dtype == xp.bool:
+        dtype = xp.float64 if sample_weight is None else sample_weight.dtype
+        row_values = xp.astype(row_values, dtype)
+    if sample_weight is None:
+        return xp.sum(row_values)
+    return xp.sum(row_values * sample_weight)
 
 
 def squared_error_sum(Y, P, sample_weight=None):
     """Sum over rows, weighted, of ``sum_j (P_j - Y_j) ** 2``."""
+    xp = namespace(P)
+    if xp is np:
+        squares = (P - Y) ** 2
+        if sample_weight is None:
+            return squares.sum()
+        return squares.sum(axis=1) @ sample_weight
     if sample_weight is None:
-        return ((P - Y) ** 2).sum()
-    return ((P - Y) ** 2).sum(axis=1) @ sample_weight
+        return xp.sum((P - Y) ** 2)
+    return _weighted_sum(xp.sum((P - Y) ** 2, axis=1), sample_weight)
 
 
 def _safe_log(P):
     """``log(P)``, with ``P`` clipped at the smallest normal number to stay finite."""
-    return np.log(np.maximum(P, np.finfo(P.dtype).tiny))
+    xp = namespace(P)
+    tiny = xp.finfo(P.dtype).smallest_normal
+    if xp is np:
+        return np.log(np.maximum(P, tiny))
+    return xp.log(xp.clip(P, min=tiny))
 
 
 def log_loss_sum(Y, P, sample_weight=None):
     """Sum over rows, weighted, of ``-sum_j Y_j log P_j`` (softmax outputs)."""
+    xp = namespace(P)
     if sample_weight is None:
-        # One dot product instead of a product and two sums.
-        return -np.vdot(Y, _safe_log(P))
-    return -((Y * _safe_log(P)).sum(axis=1) @ sample_weight)
+        if xp is np:
+            # One dot product instead of a product and two sums.
+            return -np.vdot(Y, _safe_log(P))
+        return -xp.sum(Y * _safe_log(P))
+    return -_weighted_sum(xp.sum(Y * _safe_log(P), axis=1), sample_weight)
 
 
 def binary_log_loss_sum(Y, P, sample_weight=None):
     """Sum over rows, weighted, of ``-sum_j [Y_j log P_j + (1-Y_j) log(1-P_j)]``."""
-    row_sums = (Y * _safe_log(P) + (1 - Y) * _safe_log(1 - P)).sum(axis=1)
-    return -_weighted_sum(row_sums, sample_weight)
+    xp = namespace(P)
+    terms = Y * _safe_log(P) + (1 - Y) * _safe_log(1 - P)
+    return -_weighted_sum(xp.sum(terms, axis=1), sample_weight)
 
 
 def correct_sum(Y, P, sample_weight=None):
     """Weighted count of rows whose largest output is where ``Y``'s largest is."""
-    return _weighted_sum(P.argmax(axis=1) == Y.argmax(axis=1), sample_weight)
+    xp = namespace(P)
+    if xp is np:
+        return _weighted_sum(P.argmax(axis=1) == Y.argmax(axis=1), sample_weight)
+    return _weighted_sum(xp.argmax(P, axis=1) == xp.argmax(Y, axis=1), sample_weight)
 
 
 def subset_correct_sum(Y, P, sample_weight=None):
     """Weighted count of rows whose outputs, thresholded at 0.5, all equal ``Y``."""
-    return _weighted_sum(((P > 0.5) == (Y > 0.5)).all(axis=1), sample_weight)
+    xp = namespace(P)
+    return _weighted_sum(xp.all((P > 0.5) == (Y > 0.5), axis=1), sample_weight)
 
 
 def squared_error(Y, P, sample_weight=None):
@@ -251,4 +303,5 @@ def subset_accuracy(Y, P, sample_weight=None):
 
 def l2_penalty(coefs, alpha):
     """The L2 penalty ``alpha / 2 * sum(W ** 2)`` over both weight matrices."""
-    return 0.5 * alpha * sum(float((W**2).sum()) for W in coefs)
+    xp = namespace(coefs[0])
+    return 0.5 * alpha * sum(float(xp.sum(W**2)) for W in coefs)

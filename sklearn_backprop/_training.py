@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ._array_api import namespace
+
 
 class GradientDescent:
     """Gradient descent with optional classical momentum, updating in place.
@@ -38,7 +40,7 @@ class GradientDescent:
                 param -= self.learning_rate * grad
             return
         if self.velocities is None:
-            self.velocities = [np.zeros_like(param) for param in params]
+            self.velocities = [namespace(p).zeros_like(p) for p in params]
         for param, grad, velocity in zip(params, grads, self.velocities):
             velocity *= self.momentum
             velocity -= self.learning_rate * grad
