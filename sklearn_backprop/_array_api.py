@@ -7,7 +7,14 @@ array-api-strict) go through that library's namespace, on the array's device.
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.externals import array_api_compat
+
+try:
+    from sklearn.externals import array_api_compat
+except ImportError:  # scikit-learn < 1.7 vendors no copy; it may be installed.
+    try:
+        import array_api_compat
+    except ImportError:  # Then scikit-learn converts every input to NumPy.
+        array_api_compat = None
 
 
 def namespace(array):
@@ -15,7 +22,7 @@ def namespace(array):
     # The first test is the hot path: it runs for every NumPy operation.
     if isinstance(array, np.ndarray):
         return np
-    if isinstance(array, np.generic) or sp.issparse(array):
+    if isinstance(array, np.generic) or sp.issparse(array) or not array_api_compat:
         return np
     return array_api_compat.array_namespace(array)
 
@@ -44,7 +51,7 @@ def to_numpy(array):
 
     NumPy arrays and other data (lists, pandas objects) are returned unchanged.
     """
-    if not array_api_compat.is_array_api_obj(array):
+    if not array_api_compat or not array_api_compat.is_array_api_obj(array):
         return array
     xp = namespace(array)
     if xp is np:
@@ -105,7 +112,7 @@ def check_same_library(X, reference, method):
     """
     from sklearn import get_config
 
-    if not get_config().get("array_api_dispatch", False):
+    if not array_api_compat or not get_config().get("array_api_dispatch", False):
         return
     is_array = array_api_compat.is_array_api_obj(X) and not sp.issparse(X)
     X_xp = namespace(X) if is_array else np
