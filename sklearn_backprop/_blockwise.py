@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils._chunking import gen_batches, get_chunk_n_rows
 
-from . import _network
+from . import _kernels, _network
 from ._array_api import namespace, same_device
 
 # Hidden activations per block: 1 MiB of float64, which stays in cache through
@@ -135,6 +135,49 @@ def block_totals(
     return totals
 
 
+def compiled_block_totals(
+    X, Y, sample_weight, coefs, intercepts, *, metrics, gradients
+):
+    """:func:`block_totals` for softmax outputs, with the compiled kernels.
+
+    The same formulas: the matrix products go to BLAS as there, and the
+    elementwise work between them runs in one fused loop per layer.
+    """
+    W1, W2 = coefs
+    if intercepts is None:
+        b1, b2 = np.zeros(W1.shape[1], W1.dtype), np.zeros(W2.shape[1], W2.dtype)
+    else:
+        b1, b2 = intercepts
+    weights = np.ones(X.shape[0], Y.dtype) if sample_weight is None else sample_weight
+    H = X @ W1
+    _kernels.sigmoid(H, b1)
+    D2 = H @ W2
+    sums = _kernels.softmax_errors(D2, b2, Y, weights, metrics)
+    totals = Totals(_network.weight_total(D2, sample_weight), *sums)
+    if gradients:
+        D1 = D2 @ W2.T
+        _kernels.sigmoid_slope(D1, H)
+        totals.coef_sums, totals.intercept_sums = _network.gradient_sums(
+            X, H, D1, D2, intercepts is not None
+        )
+    return totals
+
+
+def use_kernels(X, output):
+    """Whether a pass over ``X`` runs the compiled kernels.
+
+    They serve softmax outputs on NumPy arrays (dense or SciPy sparse) of
+    float32 or float64. Sigmoid outputs (multilabel problems, and the
+    tutorial's squared error, which reproduces the tutorial's arithmetic to the
+    last bit) and other array libraries take the formulas of :mod:`._network`.
+    """
+    return (
+        output == "softmax"
+        and namespace(X) is np
+        and X.dtype in (np.float32, np.float64)
+    )
+
+
 _executor = None
 _blas_controller = None
 
@@ -183,24 +226,36 @@ def pass_totals(
     step = block_rows(hidden_size)
     if n_threads is None:
         n_threads = n_threads_for(n_rows, hidden_size)
+    compiled = use_kernels(X, output)
 
     def share_totals(start, stop):
         totals = None
         for begin in range(start, stop, step):
             rows = slice(begin, min(begin + step, stop))
             weights = None if sample_weight is None else sample_weight[rows]
-            block = block_totals(
-                X[rows, :],
-                Y[rows, :],
-                weights,
-                coefs,
-                intercepts,
-                loss,
-                output,
-                multilabel,
-                metrics=metrics,
-                gradients=gradients,
-            )
+            if compiled:
+                block = compiled_block_totals(
+                    X[rows, :],
+                    Y[rows, :],
+                    weights,
+                    coefs,
+                    intercepts,
+                    metrics=metrics,
+                    gradients=gradients,
+                )
+            else:
+                block = block_totals(
+                    X[rows, :],
+                    Y[rows, :],
+                    weights,
+                    coefs,
+                    intercepts,
+                    loss,
+                    output,
+                    multilabel,
+                    metrics=metrics,
+                    gradients=gradients,
+                )
             totals = block if totals is None else totals + block
         return totals
 

@@ -473,21 +473,21 @@ def test_ctrl_c_stops_after_the_current_iteration_and_keeps_the_result(
 ):
     X, y = iris
     calls = {"n": 0}
-    output_errors = _network.output_errors
+    gradient_sums = _network.gradient_sums
 
-    def output_errors_then_ctrl_c(*args, **kwargs):
+    def gradient_sums_then_ctrl_c(*args, **kwargs):
         # Ctrl-C arrives during the fifth backward pass.
         calls["n"] += 1
         if calls["n"] == 5:
             signal.raise_signal(signal.SIGINT)
-        return output_errors(*args, **kwargs)
+        return gradient_sums(*args, **kwargs)
 
-    monkeypatch.setattr(_network, "output_errors", output_errors_then_ctrl_c)
+    monkeypatch.setattr(_network, "gradient_sums", gradient_sums_then_ctrl_c)
     clf = BackpropClassifier(max_iter=100, tol=None, random_state=0)
     with pytest.warns(UserWarning, match="interrupted by Ctrl-C after iteration 4"):
         clf.fit(X, y)
     assert clf.n_iter_ == len(clf.history_) == 5
-    monkeypatch.setattr(_network, "output_errors", output_errors)
+    monkeypatch.setattr(_network, "gradient_sums", gradient_sums)
     reference = BackpropClassifier(max_iter=5, tol=None, random_state=0).fit(X, y)
     assert_same_fit(clf, reference, rtol=0)
     # The usual Ctrl-C handler is back once fit returns.

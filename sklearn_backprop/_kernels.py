@@ -1,0 +1,221 @@
+"""Compiled kernels for the softmax network on NumPy arrays.
+
+One call runs the forward pass, the metric sums and the backward pass over a
+share of rows, block by block, so that a training iteration costs a handful of
+matrix products (BLAS) and one sweep of fused elementwise work per block. The
+formulas are those of :mod:`._network`; they differ from it in rounding only:
+the exponential here is a polynomial that compilers turn into SIMD code,
+accurate to about one unit in the last place, where NumPy's float64 ``exp``
+runs one value at a time. The kernels release the GIL, so that threads can
+share the rows of a pass.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic, overload
+
+# Numba's options for every kernel: compiled once per machine and cached on disk;
+# the GIL released; contraction of multiply-adds into FMA instructions allowed,
+# nothing else that would change results for infinities and NaN; division by
+# zero gives inf or NaN as in NumPy, not an exception, which keeps loops SIMD.
+OPTIONS = {
+    "cache": True,
+    "nogil": True,
+    "fastmath": {"contract"},
+    "error_model": "numpy",
+}
+
+
+@intrinsic
+def _bits(typingctx, value):
+    """The bits of a float as an integer of the same width."""
+    integer = {types.float64: types.int64, types.float32: types.int32}.get(value)
+    if integer is None:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(integer))
+
+    return integer(value), codegen
+
+
+@intrinsic
+def _from_bits(typingctx, bits):
+    """The float whose bits are the integer ``bits``."""
+    floating = {types.int64: types.float64, types.int32: types.float32}.get(bits)
+    if floating is None:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(floating))
+
+    return floating(bits), codegen
+
+
+# exp(x) = 2**k * exp(r), with k = round(x / log 2) and |r| <= log(2) / 2, where
+# the Taylor series of exp(r) to the degree below is exact to 1e-17 (float64)
+# and 1e-9 (float32). ln 2 is split in two so that k * LN2_HI is exact.
+LOG2E = 1.4426950408889634
+LN2_HI = 0.6931471803691238
+LN2_LO = 1.9082149292705877e-10
+TAYLOR_64 = tuple(1 / math.factorial(n) for n in range(14))
+TAYLOR_32 = tuple(np.float32(1 / math.factorial(n)) for n in range(9))
+SHIFT_BITS_64 = int(np.float64(6755399441055744.0).view(np.int64))
+SHIFT_BITS_32 = int(np.float32(12582912.0).view(np.int32))
+
+
+@njit(inline="always", **OPTIONS)
+def _taylor13(r, c):
+    """The polynomial with coefficients ``c[0] .. c[13]`` at ``r``.
+
+    Estrin's scheme: pairs, then pairs of pairs, so that the chain of dependent
+    multiply-adds is four long instead of thirteen.
+    """
+    r2 = r * r
+    r4 = r2 * r2
+    low = (c[0] + c[1] * r + (c[2] + c[3] * r) * r2) + (
+        c[4] + c[5] * r + (c[6] + c[7] * r) * r2
+    ) * r4
+    high = (c[8] + c[9] * r + (c[10] + c[11] * r) * r2) + (c[12] + c[13] * r) * r4
+    return low + high * (r4 * r4)
+
+
+@njit(inline="always", **OPTIONS)
+def _taylor8(r, c):
+    """The polynomial with coefficients ``c[0] .. c[8]`` at ``r``, as above."""
+    r2 = r * r
+    r4 = r2 * r2
+    low = (c[0] + c[1] * r + (c[2] + c[3] * r) * r2) + (
+        c[4] + c[5] * r + (c[6] + c[7] * r) * r2
+    ) * r4
+    return low + c[8] * (r4 * r4)
+
+
+@njit(inline="always", **OPTIONS)
+def _exp_nonpositive64(x):
+    """``exp(x)`` for ``x <= 0`` (or NaN), float64."""
+    if x < -746.0:  # exp(-746) rounds to 0; NaN passes through.
+        x = -746.0
+    k = np.floor(x * LOG2E + 0.5)
+    r = x - k * LN2_HI - k * LN2_LO
+    p = _taylor13(r, TAYLOR_64)
+    # 2**k in two halves, each a normal number, so that results down to the
+    # smallest subnormal are right.
+    half = np.floor(0.5 * k)
+    return p * _power_of_two64(half) * _power_of_two64(k - half)
+
+
+@njit(inline="always", **OPTIONS)
+def _power_of_two64(k):
+    """``2.0 ** k`` for a float64 integer ``k`` from -1022 to 1023."""
+    # Adding 1.5 * 2**52 puts the integer k in the low bits of the sum.
+    bits = _bits(k + 6755399441055744.0) - (SHIFT_BITS_64 - 1023)
+    return _from_bits(bits << 52)
+
+
+@njit(inline="always", **OPTIONS)
+def _exp_nonpositive32(x):
+    """``exp(x)`` for ``x <= 0`` (or NaN), float32."""
+    if x < np.float32(-104.0):
+        x = np.float32(-104.0)
+    k = np.floor(x * np.float32(LOG2E) + np.float32(0.5))
+    r = x - k * np.float32(LN2_HI) - k * np.float32(LN2_LO)
+    p = _taylor8(r, TAYLOR_32)
+    half = np.floor(np.float32(0.5) * k)
+    return p * _power_of_two32(half) * _power_of_two32(k - half)
+
+
+@njit(inline="always", **OPTIONS)
+def _power_of_two32(k):
+    """``2.0 ** k`` for a float32 integer ``k`` from -126 to 127."""
+    bits = _bits(k + np.float32(12582912.0)) - np.int32(SHIFT_BITS_32 - 127)
+    return _from_bits(np.int32(bits << np.int32(23)))
+
+
+def _exp_nonpositive(x):
+    """``exp(x)`` for ``x <= 0`` (or NaN), in the precision of ``x``."""
+    raise NotImplementedError("compiled code only")
+
+
+@overload(_exp_nonpositive, inline="always", fastmath=OPTIONS["fastmath"])
+def _exp_nonpositive_typed(x):
+    if x == types.float64:
+        return lambda x: _exp_nonpositive64(x)
+    if x == types.float32:
+        return lambda x: _exp_nonpositive32(x)
+    return None
+
+
+@njit(inline="always", **OPTIONS)
+def _logistic(z, one):
+    """``1 / (1 + exp(-z))``, from ``exp(-|z|)`` so that nothing overflows."""
+    e = _exp_nonpositive(-abs(z))
+    s = one / (one + e)
+    return s if z >= 0 else e * s
+
+
+@njit(**OPTIONS)
+def sigmoid(Z, b):
+    """Replace ``Z`` by ``sigmoid(Z + b)`` in place; ``b`` is a row of biases."""
+    one = Z.dtype.type(1)
+    for i in range(Z.shape[0]):
+        for j in range(Z.shape[1]):
+            Z[i, j] = _logistic(Z[i, j] + b[j], one)
+
+
+@njit(**OPTIONS)
+def sigmoid_slope(D, H):
+    """Multiply ``D`` in place by the sigmoid's slope ``H * (1 - H)``."""
+    one = H.dtype.type(1)
+    for i in range(D.shape[0]):
+        for j in range(D.shape[1]):
+            D[i, j] = D[i, j] * H[i, j] * (one - H[i, j])
+
+
+@njit(**OPTIONS)
+def softmax_errors(Z, b, Y, sample_weight, metrics):
+    """Replace the logits ``Z`` by the output errors ``(softmax(Z + b) - Y) * w``.
+
+    With ``metrics``, return the weighted sums over rows of the log loss
+    ``-sum_j Y_j log P_j`` (``P`` clipped at the smallest normal number, as in
+    :func:`._network.log_loss_sum`), of ``sum_j (P_j - Y_j) ** 2``, and of the
+    rows whose largest output is where ``Y``'s largest is; zeros without.
+    """
+    tiny = np.finfo(Z.dtype).tiny
+    loss = squared_error = correct = 0.0
+    n_outputs = Z.shape[1]
+    for i in range(Z.shape[0]):
+        for j in range(n_outputs):
+            Z[i, j] += b[j]
+        top = Z[i, 0]
+        for j in range(1, n_outputs):
+            if Z[i, j] > top:
+                top = Z[i, j]
+        total = Z.dtype.type(0)
+        for j in range(n_outputs):
+            Z[i, j] = _exp_nonpositive(Z[i, j] - top)
+            total += Z[i, j]
+        for j in range(n_outputs):
+            Z[i, j] /= total
+        if metrics:
+            row_loss = row_squares = 0.0
+            best_output = best_target = 0
+            for j in range(n_outputs):
+                p, y = Z[i, j], Y[i, j]
+                if y != 0:
+                    # Not max(p, tiny), which would turn a NaN into tiny.
+                    row_loss -= y * math.log(tiny if p < tiny else p)
+                row_squares += (p - y) ** 2
+                if p > Z[i, best_output]:
+                    best_output = j
+                if y > Y[i, best_target]:
+                    best_target = j
+            w = sample_weight[i]
+            loss += w * row_loss
+            squared_error += w * row_squares
+            correct += w * (best_output == best_target)
+        for j in range(n_outputs):
+            Z[i, j] = (Z[i, j] - Y[i, j]) * sample_weight[i]
+    return loss, squared_error, correct
