@@ -135,45 +135,67 @@ def block_totals(
     return totals
 
 
-def compiled_block_totals(
-    X, Y, sample_weight, coefs, intercepts, *, metrics, gradients
+def compiled_share_totals(
+    X, Y, sample_weight, coefs, intercepts, rows, *, metrics, gradients
 ):
-    """:func:`block_totals` for softmax outputs, with the compiled kernels.
+    """:func:`block_totals` summed over ``rows`` (a slice), with compiled kernels.
 
     The same formulas: the matrix products go to BLAS as there, and the
-    elementwise work between them runs in one fused loop per layer.
+    elementwise work between them runs in one fused loop per layer
+    (:mod:`._kernels`).
     """
     W1, W2 = coefs
+    dtype = W1.dtype
     if intercepts is None:
-        b1, b2 = np.zeros(W1.shape[1], W1.dtype), np.zeros(W2.shape[1], W2.dtype)
+        b1, b2 = np.zeros(W1.shape[1], dtype), np.zeros(W2.shape[1], dtype)
     else:
         b1, b2 = intercepts
-    weights = np.ones(X.shape[0], Y.dtype) if sample_weight is None else sample_weight
-    H = X @ W1
-    _kernels.sigmoid(H, b1)
-    D2 = H @ W2
-    sums = _kernels.softmax_errors(D2, b2, Y, weights, metrics)
-    totals = Totals(_network.weight_total(D2, sample_weight), *sums)
-    if gradients:
-        D1 = D2 @ W2.T
-        _kernels.sigmoid_slope(D1, H)
-        totals.coef_sums, totals.intercept_sums = _network.gradient_sums(
-            X, H, D1, D2, intercepts is not None
+    no_weights = np.empty(0, dtype)
+    sums = np.zeros(3)
+    coef_sums = None
+    intercept_sums = [np.zeros_like(b1), np.zeros_like(b2)]
+    step = block_rows(W1.shape[1])
+    for begin in range(rows.start, rows.stop, step):
+        block = slice(begin, min(begin + step, rows.stop))
+        X_block = X[block]
+        weights = no_weights if sample_weight is None else sample_weight[block]
+        H = X_block @ W1
+        _kernels.sigmoid(H, b1)
+        D2 = H @ W2
+        sums += _kernels.softmax_errors(
+            D2, b2, Y[block], weights, metrics, intercept_sums[1]
         )
+        if gradients:
+            D1 = D2 @ W2.T
+            _kernels.sigmoid_slope(D1, H, intercept_sums[0])
+            block_sums = [X_block.T @ D1, H.T @ D2]
+            if coef_sums is None:
+                coef_sums = block_sums
+            else:
+                coef_sums[0] += block_sums[0]
+                coef_sums[1] += block_sums[1]
+    n_rows = rows.stop - rows.start
+    weight = n_rows if sample_weight is None else sample_weight[rows].sum()
+    totals = Totals(weight, *sums)
+    if gradients:
+        totals.coef_sums = coef_sums
+        if intercepts is not None:
+            totals.intercept_sums = intercept_sums
     return totals
 
 
 def use_kernels(X, output):
     """Whether a pass over ``X`` runs the compiled kernels.
 
-    They serve softmax outputs on NumPy arrays (dense or SciPy sparse) of
-    float32 or float64. Sigmoid outputs (multilabel problems, and the
+    They serve softmax outputs on C-contiguous NumPy arrays of float32 or
+    float64. Sigmoid outputs (multilabel problems, and the
     tutorial's squared error, which reproduces the tutorial's arithmetic to the
     last bit) and other array libraries take the formulas of :mod:`._network`.
     """
     return (
         output == "softmax"
-        and namespace(X) is np
+        and isinstance(X, np.ndarray)
+        and X.flags.c_contiguous
         and X.dtype in (np.float32, np.float64)
     )
 
@@ -229,33 +251,33 @@ def pass_totals(
     compiled = use_kernels(X, output)
 
     def share_totals(start, stop):
+        if compiled:
+            return compiled_share_totals(
+                X,
+                Y,
+                sample_weight,
+                coefs,
+                intercepts,
+                slice(start, stop),
+                metrics=metrics,
+                gradients=gradients,
+            )
         totals = None
         for begin in range(start, stop, step):
             rows = slice(begin, min(begin + step, stop))
             weights = None if sample_weight is None else sample_weight[rows]
-            if compiled:
-                block = compiled_block_totals(
-                    X[rows, :],
-                    Y[rows, :],
-                    weights,
-                    coefs,
-                    intercepts,
-                    metrics=metrics,
-                    gradients=gradients,
-                )
-            else:
-                block = block_totals(
-                    X[rows, :],
-                    Y[rows, :],
-                    weights,
-                    coefs,
-                    intercepts,
-                    loss,
-                    output,
-                    multilabel,
-                    metrics=metrics,
-                    gradients=gradients,
-                )
+            block = block_totals(
+                X[rows, :],
+                Y[rows, :],
+                weights,
+                coefs,
+                intercepts,
+                loss,
+                output,
+                multilabel,
+                metrics=metrics,
+                gradients=gradients,
+            )
             totals = block if totals is None else totals + block
         return totals
 

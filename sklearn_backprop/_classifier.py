@@ -431,6 +431,7 @@ default=None
             reset=reset,
             accept_sparse="csr",
             dtype=float_dtypes(X),
+            order="C",
             multi_output=True,
         )
         y = to_numpy(y)
@@ -442,7 +443,7 @@ default=None
     def _validate_validation_data(self, X_val, y_val, dtype):
         """Validate ``X_val`` and ``y_val`` like data given to predict."""
         X_val = validate_data(
-            self, X_val, reset=False, accept_sparse="csr", dtype=dtype
+            self, X_val, reset=False, accept_sparse="csr", dtype=dtype, order="C"
         )
         y_val = to_numpy(np.asarray(y_val) if isinstance(y_val, list) else y_val)
         if y_val.ndim == 2 and y_val.shape[1] == 1:

@@ -1,8 +1,8 @@
 """Compiled kernels for the softmax network on NumPy arrays.
 
-One call runs the forward pass, the metric sums and the backward pass over a
-share of rows, block by block, so that a training iteration costs a handful of
-matrix products (BLAS) and one sweep of fused elementwise work per block. The
+Between the matrix products of a pass over a block of rows, which BLAS does,
+the elementwise work of each layer runs as one fused loop: bias and sigmoid;
+softmax, metric sums and output errors; the sigmoid's slope. The
 formulas are those of :mod:`._network`; they differ from it in rounding only:
 the exponential here is a polynomial that compilers turn into SIMD code,
 accurate to about one unit in the last place, where NumPy's float64 ``exp``
@@ -66,7 +66,7 @@ SHIFT_BITS_64 = int(np.float64(6755399441055744.0).view(np.int64))
 SHIFT_BITS_32 = int(np.float32(12582912.0).view(np.int32))
 
 
-@njit(inline="always", **OPTIONS)
+@njit(**OPTIONS)
 def _taylor13(r, c):
     """The polynomial with coefficients ``c[0] .. c[13]`` at ``r``.
 
@@ -82,7 +82,7 @@ def _taylor13(r, c):
     return low + high * (r4 * r4)
 
 
-@njit(inline="always", **OPTIONS)
+@njit(**OPTIONS)
 def _taylor8(r, c):
     """The polynomial with coefficients ``c[0] .. c[8]`` at ``r``, as above."""
     r2 = r * r
@@ -93,7 +93,7 @@ def _taylor8(r, c):
     return low + c[8] * (r4 * r4)
 
 
-@njit(inline="always", **OPTIONS)
+@njit(**OPTIONS)
 def _exp_nonpositive64(x):
     """``exp(x)`` for ``x <= 0`` (or NaN), float64."""
     if x < -746.0:  # exp(-746) rounds to 0; NaN passes through.
@@ -107,7 +107,7 @@ def _exp_nonpositive64(x):
     return p * _power_of_two64(half) * _power_of_two64(k - half)
 
 
-@njit(inline="always", **OPTIONS)
+@njit(**OPTIONS)
 def _power_of_two64(k):
     """``2.0 ** k`` for a float64 integer ``k`` from -1022 to 1023."""
     # Adding 1.5 * 2**52 puts the integer k in the low bits of the sum.
@@ -115,7 +115,7 @@ def _power_of_two64(k):
     return _from_bits(bits << 52)
 
 
-@njit(inline="always", **OPTIONS)
+@njit(**OPTIONS)
 def _exp_nonpositive32(x):
     """``exp(x)`` for ``x <= 0`` (or NaN), float32."""
     if x < np.float32(-104.0):
@@ -127,7 +127,7 @@ def _exp_nonpositive32(x):
     return p * _power_of_two32(half) * _power_of_two32(k - half)
 
 
-@njit(inline="always", **OPTIONS)
+@njit(**OPTIONS)
 def _power_of_two32(k):
     """``2.0 ** k`` for a float32 integer ``k`` from -126 to 127."""
     bits = _bits(k + np.float32(12582912.0)) - np.int32(SHIFT_BITS_32 - 127)
@@ -139,7 +139,7 @@ def _exp_nonpositive(x):
     raise NotImplementedError("compiled code only")
 
 
-@overload(_exp_nonpositive, inline="always", fastmath=OPTIONS["fastmath"])
+@overload(_exp_nonpositive)
 def _exp_nonpositive_typed(x):
     if x == types.float64:
         return lambda x: _exp_nonpositive64(x)
@@ -148,7 +148,7 @@ def _exp_nonpositive_typed(x):
     return None
 
 
-@njit(inline="always", **OPTIONS)
+@njit(**OPTIONS)
 def _logistic(z, one):
     """``1 / (1 + exp(-z))``, from ``exp(-|z|)`` so that nothing overflows."""
     e = _exp_nonpositive(-abs(z))
@@ -166,27 +166,34 @@ def sigmoid(Z, b):
 
 
 @njit(**OPTIONS)
-def sigmoid_slope(D, H):
-    """Multiply ``D`` in place by the sigmoid's slope ``H * (1 - H)``."""
+def sigmoid_slope(D, H, column_sums):
+    """Multiply ``D`` in place by the sigmoid's slope ``H * (1 - H)``.
+
+    Adds the sum of each column of the result to ``column_sums``.
+    """
     one = H.dtype.type(1)
     for i in range(D.shape[0]):
         for j in range(D.shape[1]):
             D[i, j] = D[i, j] * H[i, j] * (one - H[i, j])
+            column_sums[j] += D[i, j]
 
 
 @njit(**OPTIONS)
-def softmax_errors(Z, b, Y, sample_weight, metrics):
+def softmax_errors(Z, b, Y, sample_weight, metrics, column_sums):
     """Replace the logits ``Z`` by the output errors ``(softmax(Z + b) - Y) * w``.
 
-    With ``metrics``, return the weighted sums over rows of the log loss
-    ``-sum_j Y_j log P_j`` (``P`` clipped at the smallest normal number, as in
-    :func:`._network.log_loss_sum`), of ``sum_j (P_j - Y_j) ** 2``, and of the
-    rows whose largest output is where ``Y``'s largest is; zeros without.
+    Adds the sum of each column of the errors to ``column_sums``.
+    ``sample_weight`` is empty for unweighted rows. With ``metrics``, return the
+    weighted sums over rows of the log loss ``-sum_j Y_j log P_j`` (``P``
+    clipped at the smallest normal number, as in :func:`._network.log_loss_sum`),
+    of ``sum_j (P_j - Y_j) ** 2``, and of the rows whose largest output is where
+    ``Y``'s largest is; zeros without.
     """
     tiny = np.finfo(Z.dtype).tiny
-    loss = squared_error = correct = 0.0
+    sums = np.zeros(3)
     n_outputs = Z.shape[1]
     for i in range(Z.shape[0]):
+        w = sample_weight[i] if sample_weight.size else Z.dtype.type(1)
         for j in range(n_outputs):
             Z[i, j] += b[j]
         top = Z[i, 0]
@@ -212,10 +219,10 @@ def softmax_errors(Z, b, Y, sample_weight, metrics):
                     best_output = j
                 if y > Y[i, best_target]:
                     best_target = j
-            w = sample_weight[i]
-            loss += w * row_loss
-            squared_error += w * row_squares
-            correct += w * (best_output == best_target)
+            sums[0] += w * row_loss
+            sums[1] += w * row_squares
+            sums[2] += w * (best_output == best_target)
         for j in range(n_outputs):
-            Z[i, j] = (Z[i, j] - Y[i, j]) * sample_weight[i]
-    return loss, squared_error, correct
+            Z[i, j] = (Z[i, j] - Y[i, j]) * w
+            column_sums[j] += Z[i, j]
+    return sums

@@ -18,7 +18,7 @@ from sklearn.metrics import recall_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_backprop import BackpropClassifier, _network
+from sklearn_backprop import BackpropClassifier, _blockwise, _network
 from sklearn_backprop._training import GradientDescent, NoImprovementStop, batch_slices
 
 
@@ -473,21 +473,21 @@ def test_ctrl_c_stops_after_the_current_iteration_and_keeps_the_result(
 ):
     X, y = iris
     calls = {"n": 0}
-    gradient_sums = _network.gradient_sums
+    pass_totals = _blockwise.pass_totals
 
-    def gradient_sums_then_ctrl_c(*args, **kwargs):
-        # Ctrl-C arrives during the fifth backward pass.
+    def pass_totals_then_ctrl_c(*args, **kwargs):
+        # Ctrl-C arrives during the fifth pass over the data.
         calls["n"] += 1
         if calls["n"] == 5:
             signal.raise_signal(signal.SIGINT)
-        return gradient_sums(*args, **kwargs)
+        return pass_totals(*args, **kwargs)
 
-    monkeypatch.setattr(_network, "gradient_sums", gradient_sums_then_ctrl_c)
+    monkeypatch.setattr(_blockwise, "pass_totals", pass_totals_then_ctrl_c)
     clf = BackpropClassifier(max_iter=100, tol=None, random_state=0)
     with pytest.warns(UserWarning, match="interrupted by Ctrl-C after iteration 4"):
         clf.fit(X, y)
     assert clf.n_iter_ == len(clf.history_) == 5
-    monkeypatch.setattr(_network, "gradient_sums", gradient_sums)
+    monkeypatch.setattr(_blockwise, "pass_totals", pass_totals)
     reference = BackpropClassifier(max_iter=5, tol=None, random_state=0).fit(X, y)
     assert_same_fit(clf, reference, rtol=0)
     # The usual Ctrl-C handler is back once fit returns.

@@ -1,0 +1,169 @@
+"""The compiled kernels agree with the formulas of _network, edge cases included."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_iris
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_backprop import BackpropClassifier, _blockwise, _kernels, _network
+
+# Relative tolerance of one kernel's result against NumPy's: a few units in the
+# last place of the dtype.
+RTOL = {np.float64: 1e-15, np.float32: 1e-6}
+
+
+@pytest.fixture
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_matches_numpy_over_the_whole_range(dtype):
+    z = np.concatenate(
+        [np.linspace(-800, 800, 20001), np.random.RandomState(0).normal(size=5000)]
+    ).astype(dtype)
+    b = np.zeros(1, dtype)
+    ours = z[:, None].copy()
+    _kernels.sigmoid(ours, b)
+    with np.errstate(over="ignore"):
+        expected = 1 / (1 + np.exp(-z.astype(np.float64)))
+    # Where the float64 value is below the dtype's smallest normal number, the
+    # subnormal result may lose relative precision; compare it absolutely.
+    normal = expected >= np.finfo(dtype).tiny
+    assert ours.dtype == dtype
+    assert_allclose(ours[normal, 0], expected[normal], rtol=4 * RTOL[dtype])
+    assert_allclose(ours[~normal, 0], expected[~normal], atol=np.finfo(dtype).tiny)
+
+
+def test_sigmoid_limits_infinities_and_nan():
+    Z = np.array([[-np.inf, -1e300, -746.0, 0.0, 746.0, 1e300, np.inf, np.nan]])
+    _kernels.sigmoid(Z, np.zeros(Z.shape[1]))
+    assert_array_equal(Z[0, :-1], [0.0, 0.0, 0.0, 0.5, 1.0, 1.0, 1.0])
+    # A NaN stays NaN, so that divergence is seen, not hidden.
+    assert np.isnan(Z[0, -1])
+
+
+def test_sigmoid_adds_the_bias_first():
+    rng = np.random.RandomState(1)
+    Z, b = rng.normal(size=(6, 4)), rng.normal(size=4)
+    expected = _network.sigmoid(Z + b)
+    _kernels.sigmoid(Z, b)
+    assert_allclose(Z, expected, rtol=RTOL[np.float64])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_softmax_errors_and_metric_sums_match_the_formulas(dtype, weighted):
+    rng = np.random.RandomState(2)
+    Z = (5 * rng.normal(size=(40, 4))).astype(dtype)
+    b = rng.normal(size=4).astype(dtype)
+    Y = np.eye(4, dtype=dtype)[rng.randint(4, size=40)]
+    w = rng.uniform(0.5, 2, size=40).astype(dtype) if weighted else None
+    P = _network.softmax(Z + b)
+    expected_errors = _network.output_errors(Y, P, "log_loss", w)
+    expected_sums = [
+        _network.log_loss_sum(Y, P, w),
+        _network.squared_error_sum(Y, P, w),
+        _network.correct_sum(Y, P, w),
+    ]
+    column_sums = np.zeros(4, dtype)
+    weights = np.empty(0, dtype) if w is None else w
+    sums = _kernels.softmax_errors(Z, b, Y, weights, True, column_sums)
+    assert_allclose(Z, expected_errors, rtol=10 * RTOL[dtype], atol=1e-7)
+    assert_allclose(sums, expected_sums, rtol=10 * RTOL[dtype])
+    assert_allclose(column_sums, expected_errors.sum(axis=0), atol=1e-5)
+
+
+def test_softmax_errors_without_metrics_return_zeros():
+    Z, Y = np.zeros((3, 2)), np.eye(2)[[0, 1, 1]]
+    sums = _kernels.softmax_errors(Z, np.zeros(2), Y, np.empty(0), False, np.zeros(2))
+    assert_array_equal(sums, [0.0, 0.0, 0.0])
+    assert_array_equal(Z, 0.5 - Y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_softmax_errors_let_a_nan_or_infinite_logit_reach_the_loss(bad):
+    Z = np.array([[1.0, bad, 0.0], [0.0, 1.0, 2.0]])
+    Y = np.eye(3)[[0, 2]]
+    sums = _kernels.softmax_errors(Z, np.zeros(3), Y, np.empty(0), True, np.zeros(3))
+    assert np.isnan(sums[0])
+
+
+def test_softmax_errors_clip_a_vanishing_probability_like_the_formulas():
+    # The true class's probability underflows to 0; both clip it at tiny.
+    Z = np.array([[0.0, 2000.0]])
+    Y = np.array([[1.0, 0.0]])
+    expected = _network.log_loss_sum(Y, _network.softmax(Z.copy()))
+    sums = _kernels.softmax_errors(Z, np.zeros(2), Y, np.empty(0), True, np.zeros(2))
+    assert sums[0] == expected == -np.log(np.finfo(np.float64).tiny)
+
+
+def test_sigmoid_slope_matches_the_formula_and_sums_columns():
+    rng = np.random.RandomState(3)
+    D, H = rng.normal(size=(9, 5)), rng.uniform(size=(9, 5))
+    expected = D * H * (1 - H)
+    column_sums = np.ones(5)
+    _kernels.sigmoid_slope(D, H, column_sums)
+    assert_allclose(D, expected, rtol=RTOL[np.float64])
+    assert_allclose(column_sums, 1 + expected.sum(axis=0), rtol=1e-14)
+
+
+FIT_SETTINGS = [
+    {},
+    {"fit_intercept": False},
+    {"alpha": 0.01, "momentum": 0.9},
+    {"batch_size": 16, "momentum": 0.5},
+    {"early_stopping": True, "validation_fraction": 0.2},
+    {"class_weight": "balanced"},
+]
+
+
+@pytest.mark.parametrize("settings", FIT_SETTINGS)
+def test_compiled_fit_matches_the_reference_formulas(iris, monkeypatch, settings):
+    X, y = iris
+    weights = np.random.RandomState(4).uniform(0.5, 2, size=len(y))
+    params = dict(hidden_size=7, max_iter=40, tol=None, random_state=0, **settings)
+    compiled = BackpropClassifier(**params).fit(X, y, sample_weight=weights)
+    monkeypatch.setattr(_blockwise, "use_kernels", lambda X, output: False)
+    reference = BackpropClassifier(**params).fit(X, y, sample_weight=weights)
+    columns = [c for c in reference.history_ if c != "time"]
+    assert_allclose(
+        compiled.history_[columns], reference.history_[columns], rtol=1e-10, atol=0
+    )
+    for ours, theirs in zip(compiled.coefs_, reference.coefs_):
+        assert_allclose(ours, theirs, rtol=1e-10, atol=1e-13)
+    assert_allclose(compiled.predict_proba(X), reference.predict_proba(X), rtol=1e-10)
+
+
+def test_compiled_float32_fit_stays_float32_and_near_float64(iris):
+    X, y = iris
+    params = dict(max_iter=30, tol=None, random_state=0)
+    single = BackpropClassifier(**params).fit(X.astype(np.float32), y)
+    double = BackpropClassifier(**params).fit(X, y)
+    assert all(W.dtype == np.float32 for W in single.coefs_ + single.intercepts_)
+    assert single.predict_proba(X.astype(np.float32)).dtype == np.float32
+    assert_allclose(single.history_["loss"], double.history_["loss"], rtol=1e-5)
+
+
+def test_the_kernels_serve_softmax_outputs_on_dense_float_arrays_only(iris):
+    X, _ = iris
+    assert _blockwise.use_kernels(X, "softmax")
+    assert _blockwise.use_kernels(X.astype(np.float32), "softmax")
+    # The tutorial's squared error and multilabel problems: sigmoid outputs.
+    assert not _blockwise.use_kernels(X, "sigmoid")
+    assert not _blockwise.use_kernels(sp.csr_matrix(X), "softmax")
+    assert not _blockwise.use_kernels(np.asfortranarray(X), "softmax")
+
+
+def test_fortran_ordered_and_sparse_input_give_the_fit_of_c_ordered_input(iris):
+    X, y = iris
+    params = dict(max_iter=20, tol=None, random_state=0)
+    c_order = BackpropClassifier(**params).fit(X, y)
+    # Validation makes dense input C-ordered, so both take the same path.
+    f_order = BackpropClassifier(**params).fit(np.asfortranarray(X), y)
+    assert_array_equal(f_order.history_["loss"], c_order.history_["loss"])
+    sparse = BackpropClassifier(**params).fit(sp.csr_matrix(X), y)
+    assert_allclose(sparse.history_["loss"], c_order.history_["loss"], rtol=1e-10)
