@@ -136,6 +136,9 @@ def peak_memory(fit, X, y, n_iter):
 def run(name, X, y, hidden, batch_size, k1, k2, repeats, contestants):
     fits = {label: CONTESTANTS[label](hidden, batch_size) for label in contestants}
     times = {label: [] for label in fits}
+    for fit in fits.values():
+        # Warm-up: compiles the kernels where needed, and starts BLAS threads.
+        fit(X, y, 1)
     for _ in range(repeats):
         for label, fit in fits.items():
             times[label].append(per_iteration(fit, X, y, k1, k2))
