@@ -24,6 +24,10 @@ from ._array_api import namespace, same_device
 # the elementwise work between the two products (1024 rows of 128 units; blocks
 # of 512 to 1024 rows ran fastest in benchmarks/bench_fit.py).
 BLOCK_ELEMENTS = 131072
+# Blocks that take at most this many multiply-adds in their products run
+# entirely in compiled loops: BLAS calls cost more than they save there (the
+# two ran even at about 300,000 in benchmarks/bench_fit.py's shapes).
+SMALL_BLOCK_MACS = 200_000
 # Below this many hidden activations a pass runs on one thread: starting
 # threads costs more than they save.
 MIN_ELEMENTS_PER_THREAD = 200_000
@@ -140,9 +144,9 @@ def compiled_share_totals(
 ):
     """:func:`block_totals` summed over ``rows`` (a slice), with compiled kernels.
 
-    The same formulas: the matrix products go to BLAS as there, and the
-    elementwise work between them runs in one fused loop per layer
-    (:mod:`._kernels`).
+    The same formulas, block by block: small blocks entirely in compiled loops
+    (:func:`._kernels.small_pass`), others with the matrix products in BLAS and
+    the elementwise work between them in one fused loop per layer.
     """
     W1, W2 = coefs
     dtype = W1.dtype
@@ -150,38 +154,47 @@ def compiled_share_totals(
         b1, b2 = np.zeros(W1.shape[1], dtype), np.zeros(W2.shape[1], dtype)
     else:
         b1, b2 = intercepts
-    no_weights = np.empty(0, dtype)
     sums = np.zeros(3)
-    coef_sums = None
-    intercept_sums = [np.zeros_like(b1), np.zeros_like(b2)]
+    grads = ()
+    if gradients:
+        # np.zeros, several times faster than np.zeros_like on small arrays.
+        grads = tuple(np.zeros(p.shape, dtype) for p in (W1, b1, W2, b2))
+    no_weights = np.empty(0, dtype)
     step = block_rows(W1.shape[1])
+    macs_per_row = W1.shape[1] * (W1.shape[0] + W2.shape[1])
     for begin in range(rows.start, rows.stop, step):
         block = slice(begin, min(begin + step, rows.stop))
-        X_block = X[block]
         weights = no_weights if sample_weight is None else sample_weight[block]
-        H = X_block @ W1
-        _kernels.sigmoid(H, b1)
-        D2 = H @ W2
-        sums += _kernels.softmax_errors(
-            D2, b2, Y[block], weights, metrics, intercept_sums[1]
-        )
-        if gradients:
-            D1 = D2 @ W2.T
-            _kernels.sigmoid_slope(D1, H, intercept_sums[0])
-            block_sums = [X_block.T @ D1, H.T @ D2]
-            if coef_sums is None:
-                coef_sums = block_sums
-            else:
-                coef_sums[0] += block_sums[0]
-                coef_sums[1] += block_sums[1]
-    n_rows = rows.stop - rows.start
-    weight = n_rows if sample_weight is None else sample_weight[rows].sum()
+        args = (X[block], Y[block], weights, W1, b1, W2, b2, metrics, grads)
+        if (block.stop - block.start) * macs_per_row <= SMALL_BLOCK_MACS:
+            sums += _kernels.small_pass(*args)
+        else:
+            sums += _blas_block_pass(*args)
+    weight = rows.stop - rows.start
+    if sample_weight is not None:
+        weight = sample_weight[rows].sum()
     totals = Totals(weight, *sums)
     if gradients:
-        totals.coef_sums = coef_sums
+        totals.coef_sums = [grads[0], grads[2]]
         if intercepts is not None:
-            totals.intercept_sums = intercept_sums
+            totals.intercept_sums = [grads[1], grads[3]]
     return totals
+
+
+def _blas_block_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
+    """:func:`._kernels.small_pass` with the matrix products in BLAS."""
+    H = X @ W1
+    _kernels.sigmoid(H, b1)
+    D2 = H @ W2
+    intercept2 = grads[3] if grads else np.zeros_like(b2)
+    sums = _kernels.softmax_errors(D2, b2, Y, sample_weight, metrics, intercept2)
+    if grads:
+        coef1, intercept1, coef2, _ = grads
+        D1 = D2 @ W2.T
+        _kernels.sigmoid_slope(D1, H, intercept1)
+        coef1 += X.T @ D1
+        coef2 += H.T @ D2
+    return sums
 
 
 def use_kernels(X, output):

@@ -226,3 +226,75 @@ def softmax_errors(Z, b, Y, sample_weight, metrics, column_sums):
             Z[i, j] = (Z[i, j] - Y[i, j]) * w
             column_sums[j] += Z[i, j]
     return sums
+
+
+@njit(**{**OPTIONS, "fastmath": {"contract", "reassoc"}})
+def small_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
+    """Forward, metric sums and, with ``grads``, backward on a small block.
+
+    The same work as the BLAS products and fused loops of
+    :func:`._blockwise.compiled_share_totals`, all in loops here: on small data
+    a BLAS call costs more than its arithmetic. The activations are held
+    transposed, a row per unit and a column per sample, so that every loop runs
+    along the samples and the compiler vectorises it; sums over samples may be
+    reordered for the same reason (``reassoc``), which the exponential, compiled
+    on its own, is not. Arguments and returned sums are those of
+    :func:`softmax_errors`, with ``grads`` empty or the four arrays the sums of
+    the gradients are added to: ``X^T D1``, the column sums of ``D1``,
+    ``H^T D2``, the column sums of ``D2``.
+    """
+    n_rows, n_features = X.shape
+    n_hidden, n_outputs = W2.shape
+    dtype = W1.dtype
+    one = dtype.type(1)
+    XT = np.ascontiguousarray(X.T)
+    HT = np.empty((n_hidden, n_rows), dtype)
+    for j in range(n_hidden):
+        for i in range(n_rows):
+            HT[j, i] = b1[j]
+        for k in range(n_features):
+            for i in range(n_rows):
+                HT[j, i] += W1[k, j] * XT[k, i]
+        for i in range(n_rows):
+            HT[j, i] = _logistic(HT[j, i], one)
+    Z = np.empty((n_rows, n_outputs), dtype)
+    ZT = np.empty((n_outputs, n_rows), dtype)
+    for k in range(n_outputs):
+        for i in range(n_rows):
+            ZT[k, i] = b2[k]
+        for j in range(n_hidden):
+            for i in range(n_rows):
+                ZT[k, i] += W2[j, k] * HT[j, i]
+    for i in range(n_rows):
+        for k in range(n_outputs):
+            Z[i, k] = ZT[k, i]
+    no_bias = np.zeros(n_outputs, dtype)
+    intercept2 = np.zeros(n_outputs, dtype) if not len(grads) else grads[3]
+    sums = softmax_errors(Z, no_bias, Y, sample_weight, metrics, intercept2)
+    if not len(grads):
+        return sums
+    coef1, intercept1, coef2, _ = grads
+    D2T = np.ascontiguousarray(Z.T)
+    D1T = np.empty((n_hidden, n_rows), dtype)
+    for j in range(n_hidden):
+        for i in range(n_rows):
+            D1T[j, i] = 0
+        for k in range(n_outputs):
+            for i in range(n_rows):
+                D1T[j, i] += W2[j, k] * D2T[k, i]
+        total = dtype.type(0)
+        for i in range(n_rows):
+            D1T[j, i] *= HT[j, i] * (one - HT[j, i])
+            total += D1T[j, i]
+        intercept1[j] += total
+        for k in range(n_outputs):
+            total = dtype.type(0)
+            for i in range(n_rows):
+                total += HT[j, i] * D2T[k, i]
+            coef2[j, k] += total
+        for k in range(n_features):
+            total = dtype.type(0)
+            for i in range(n_rows):
+                total += XT[k, i] * D1T[j, i]
+            coef1[k, j] += total
+    return sums

@@ -121,9 +121,36 @@ FIT_SETTINGS = [
 ]
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("with_gradients", [False, True])
+def test_small_blocks_in_loops_equal_blocks_with_blas(dtype, weighted, with_gradients):
+    rng = np.random.RandomState(5)
+    X = rng.normal(size=(70, 6)).astype(dtype)
+    Y = np.eye(4, dtype=dtype)[rng.randint(4, size=70)]
+    w = rng.uniform(0.5, 2, size=70).astype(dtype) if weighted else np.empty(0, dtype)
+    params = [rng.normal(size=s).astype(dtype) for s in [(6, 9), (9,), (9, 4), (4,)]]
+    W1, b1, W2, b2 = params
+
+    def run(function):
+        grads = tuple(np.zeros_like(p) for p in params) if with_gradients else ()
+        return function(X, Y, w, W1, b1, W2, b2, True, grads), grads
+
+    loops, loop_grads = run(_kernels.small_pass)
+    blas, blas_grads = run(_blockwise._blas_block_pass)
+    assert_allclose(loops, blas, rtol=10 * RTOL[dtype])
+    for ours, theirs in zip(loop_grads, blas_grads):
+        assert_allclose(ours, theirs, rtol=10 * RTOL[dtype], atol=10 * RTOL[dtype])
+
+
 @pytest.mark.parametrize("settings", FIT_SETTINGS)
-def test_compiled_fit_matches_the_reference_formulas(iris, monkeypatch, settings):
+@pytest.mark.parametrize("small_blocks", [True, False], ids=["loops", "blas"])
+def test_compiled_fit_matches_the_reference_formulas(
+    iris, monkeypatch, settings, small_blocks
+):
     X, y = iris
+    if not small_blocks:
+        monkeypatch.setattr(_blockwise, "SMALL_BLOCK_MACS", 0)
     weights = np.random.RandomState(4).uniform(0.5, 2, size=len(y))
     params = dict(hidden_size=7, max_iter=40, tol=None, random_state=0, **settings)
     compiled = BackpropClassifier(**params).fit(X, y, sample_weight=weights)
