@@ -55,7 +55,11 @@ def n_threads_for(n_rows, hidden_size):
 
 @dataclass
 class Totals:
-    """Sums over rows of one pass: weights, metrics and (optionally) gradients."""
+    """Sums over rows of one pass: weights, metrics and (optionally) gradients.
+
+    The gradients of the mean loss are the sums divided by
+    :func:`._network.normaliser`, as :func:`._network.finish_gradients` does.
+    """
 
     weight: float
     loss: float = 0.0
@@ -80,13 +84,6 @@ class Totals:
         # 0.0 + m: a perfect fit reads 0.0, not -0.0.
         mean_loss = mse if loss == "squared_error" else 0.0 + self.loss / self.weight
         return {"loss": mean_loss, "mse": mse, "accuracy": self.correct / self.weight}
-
-    def gradients(self, loss, n_outputs, coefs, alpha):
-        """Return the gradients of the mean loss (plus penalty) from the sums."""
-        N = _network.normaliser(loss, self.weight, n_outputs)
-        return _network.finish_gradients(
-            self.coef_sums, self.intercept_sums, N, coefs, alpha
-        )
 
 
 def _add_lists(first, second):

@@ -733,13 +733,14 @@ default=None
 
     def _step(self, state, optimizer, totals):
         """Update the weights along the gradients summed in ``totals``."""
-        coef_grads, intercept_grads = totals.gradients(
-            self.loss, state.coefs[1].shape[1], state.coefs, self.alpha
-        )
+        N = _network.normaliser(self.loss, totals.weight, state.coefs[1].shape[1])
+        # The penalty applies to the weights, not to the biases.
+        params, sums = state.coefs, totals.coef_sums
+        alphas = [self.alpha] * len(params)
         if self.fit_intercept:
-            optimizer.step(state.all_params(), coef_grads + intercept_grads)
-        else:
-            optimizer.step(state.coefs, coef_grads)
+            params, sums = state.all_params(), sums + totals.intercept_sums
+            alphas += [0.0] * len(state.intercepts)
+        optimizer.step_from_sums(params, sums, N, alphas)
 
     def _store(self, state, classes):
         """Make a training state the estimator's fitted state."""

@@ -298,3 +298,30 @@ def small_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
                 total += XT[k, i] * D1T[j, i]
             coef1[k, j] += total
     return sums
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def descend(param, total, N, alpha, velocity, learning_rate, momentum):
+    """One gradient-descent step of ``param`` along the mean gradient, in place.
+
+    The gradient is ``total / N + alpha * param`` (no penalty where ``alpha``
+    is 0). With ``momentum``, ``velocity <- momentum * velocity - learning_rate
+    * gradient`` and ``param <- param + velocity``; without, ``param <- param -
+    learning_rate * gradient``. Compiled without fast-math, so that each value
+    goes through the same IEEE operations, in the same order, as NumPy's
+    whole-array expressions in :func:`._network.finish_gradients` and
+    :class:`._training.GradientDescent`: the results are equal to the last bit.
+    """
+    p = param.reshape(param.size)
+    t = total.reshape(total.size)
+    v = velocity.reshape(velocity.size)
+    for i in range(p.size):
+        gradient = t[i] / N
+        if alpha != 0:
+            gradient = gradient + alpha * p[i]
+        if momentum != 0:
+            v[i] = v[i] * momentum
+            v[i] = v[i] - learning_rate * gradient
+            p[i] = p[i] + v[i]
+        else:
+            p[i] = p[i] - learning_rate * gradient

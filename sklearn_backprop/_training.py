@@ -7,7 +7,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from . import _kernels
 from ._array_api import namespace
+
+# The velocity argument of _kernels.descend without momentum, which never reads it.
+_NO_VELOCITY = np.empty(0)
 
 
 class GradientDescent:
@@ -45,6 +49,30 @@ class GradientDescent:
             velocity *= self.momentum
             velocity -= self.learning_rate * grad
             param += velocity
+
+    def step_from_sums(self, params, sums, N, alphas):
+        """Move each parameter along its mean gradient, ``sum / N + alpha * param``.
+
+        ``sums`` are gradients summed over rows, ``N`` what they are divided
+        by, and ``alphas`` the L2 penalty of each parameter (0 for none). On
+        NumPy arrays one compiled loop per parameter does what
+        :func:`._network.finish_gradients` and :meth:`step` do, with the same
+        result to the last bit; other array libraries take those two.
+        """
+        if namespace(params[0]) is not np:
+            grads = [total / N for total in sums]
+            for grad, param, alpha in zip(grads, params, alphas):
+                if alpha:
+                    grad += alpha * param
+            self.step(params, grads)
+            return
+        if self.momentum and self.velocities is None:
+            self.velocities = [np.zeros_like(p) for p in params]
+        for i, (param, total, alpha) in enumerate(zip(params, sums, alphas)):
+            velocity = self.velocities[i] if self.momentum else _NO_VELOCITY
+            _kernels.descend(
+                param, total, N, alpha, velocity, self.learning_rate, self.momentum
+            )
 
 
 def batch_slices(n_samples, batch_size, shuffle, rng):

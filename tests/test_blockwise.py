@@ -55,7 +55,13 @@ def test_pass_totals_equal_whole_array_formulas(
         n_threads=n_threads,
     )
     metrics = totals.metrics(loss, 3)
-    grads = totals.gradients(loss, 3, coefs, alpha=0.1)
+    grads = _network.finish_gradients(
+        totals.coef_sums,
+        totals.intercept_sums,
+        _network.normaliser(loss, totals.weight, 3),
+        coefs,
+        alpha=0.1,
+    )
 
     H, P = _network.forward(X, coefs, intercepts, output)
     accuracy = _network.subset_accuracy if multilabel else _network.accuracy

@@ -116,6 +116,27 @@ def test_zero_momentum_is_plain_gradient_descent():
     assert_array_equal(w, [1.0 - 0.1, 2.0 - 0.1])
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("alpha", [0.0, 0.01])
+def test_steps_from_sums_equal_finished_gradients_to_the_last_bit(momentum, alpha):
+    rng = np.random.RandomState(0)
+    params = [rng.normal(size=(4, 5)), rng.normal(size=5)]
+    sums = [rng.normal(size=(4, 5)), rng.normal(size=5)]
+    N = 37
+    compiled = [p.copy() for p in params]
+    reference = [p.copy() for p in params]
+    fused = GradientDescent(learning_rate=0.3, momentum=momentum)
+    plain = GradientDescent(learning_rate=0.3, momentum=momentum)
+    for _ in range(3):
+        fused.step_from_sums(compiled, sums, N, [alpha, 0.0])
+        coef_grads, intercept_grads = _network.finish_gradients(
+            sums[:1], sums[1:], N, reference[:1], alpha
+        )
+        plain.step(reference, coef_grads + intercept_grads)
+    for ours, theirs in zip(compiled, reference):
+        assert_array_equal(ours, theirs)
+
+
 def test_momentum_speeds_up_training(iris):
     X, y = iris
     plain = BackpropClassifier(learning_rate=0.1, max_iter=50, tol=None, random_state=0)
