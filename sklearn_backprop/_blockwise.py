@@ -155,7 +155,12 @@ def compiled_share_totals(
     grads = ()
     if gradients:
         # np.zeros, several times faster than np.zeros_like on small arrays.
-        grads = tuple(np.zeros(p.shape, dtype) for p in (W1, b1, W2, b2))
+        grads = (
+            np.zeros(W1.shape, dtype),
+            np.zeros(b1.shape, dtype),
+            np.zeros(W2.shape, dtype),
+            np.zeros(b2.shape, dtype),
+        )
     no_weights = np.empty(0, dtype)
     step = block_rows(W1.shape[1])
     macs_per_row = W1.shape[1] * (W1.shape[0] + W2.shape[1])
@@ -170,7 +175,7 @@ def compiled_share_totals(
     weight = rows.stop - rows.start
     if sample_weight is not None:
         weight = sample_weight[rows].sum()
-    totals = Totals(weight, *sums)
+    totals = Totals(weight, *sums.tolist())
     if gradients:
         totals.coef_sums = [grads[0], grads[2]]
         if intercepts is not None:
