@@ -79,14 +79,17 @@ def batch_slices(n_samples, batch_size, shuffle, rng):
     """Return the row indices of each mini-batch of one epoch.
 
     ``batch_size=None`` gives a single batch of all rows, in order. With
-    ``shuffle``, the rows are permuted by ``rng`` before they are cut into batches.
+    ``shuffle``, the rows are permuted by ``rng`` before they are cut into
+    batches (index arrays); without, the batches are slices, whose rows are
+    views of the data rather than copies.
     """
     if batch_size is None or (batch_size >= n_samples and not shuffle):
         return [slice(None)]
-    order = rng.permutation(n_samples) if shuffle else np.arange(n_samples)
-    return [
-        order[start : start + batch_size] for start in range(0, n_samples, batch_size)
-    ]
+    starts = range(0, n_samples, batch_size)
+    if not shuffle:
+        return [slice(start, min(start + batch_size, n_samples)) for start in starts]
+    order = rng.permutation(n_samples)
+    return [order[start : start + batch_size] for start in starts]
 
 
 class NoImprovementStop:
