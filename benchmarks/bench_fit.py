@@ -7,7 +7,9 @@ iterations, loss (softmax and cross-entropy), batch size, no early stopping, no
 penalty, no momentum. The contestants run alternately, repeat after repeat, and
 the table gives the median. Per-iteration time is measured as the difference
 between a fit of ``k2`` and a fit of ``k1`` iterations, divided by ``k2 - k1``,
-so that set-up costs common to every fit (validation, initialisation) cancel.
+so that set-up costs common to every fit (validation, initialisation) cancel;
+one fit of each contestant before the timed ones compiles the kernels and starts
+the BLAS threads.
 "products" is ``X @ W1`` plus ``X.T @ D1``, the two products with the data that
 every full-batch iteration needs. Peak memory is what tracemalloc sees NumPy
 allocate during one fit of ``k1`` iterations, beyond the data itself.

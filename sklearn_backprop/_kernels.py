@@ -2,12 +2,14 @@
 
 Between the matrix products of a pass over a block of rows, which BLAS does,
 the elementwise work of each layer runs as one fused loop: bias and sigmoid;
-softmax, metric sums and output errors; the sigmoid's slope. The
-formulas are those of :mod:`._network`; they differ from it in rounding only:
-the exponential here is a polynomial that compilers turn into SIMD code,
-accurate to about one unit in the last place, where NumPy's float64 ``exp``
-runs one value at a time. The kernels release the GIL, so that threads can
-share the rows of a pass.
+softmax, metric sums and output errors; the sigmoid's slope. Small blocks run
+entirely in loops (:func:`small_pass`), and the gradient step is one loop per
+parameter (:func:`descend`). The formulas are those of :mod:`._network`; they
+differ from it in rounding only: the exponential here is a polynomial that the
+compiler turns into SIMD code, within two units in the last place, where
+NumPy's float64 ``exp`` runs one value at a time; sums may run in another
+order. :func:`descend` rounds exactly as NumPy does. The kernels release the
+GIL, so that threads can share the rows of a pass.
 """
 
 import math
@@ -56,10 +58,13 @@ def _from_bits(typingctx, bits):
 
 # exp(x) = 2**k * exp(r), with k = round(x / log 2) and |r| <= log(2) / 2, where
 # the Taylor series of exp(r) to the degree below is exact to 1e-17 (float64)
-# and 1e-9 (float32). ln 2 is split in two so that k * LN2_HI is exact.
+# and 1e-9 (float32). log 2 is split in two, its high part with enough trailing
+# zero bits that k * LN2_HI is exact for every k that occurs.
 LOG2E = 1.4426950408889634
 LN2_HI = 0.6931471803691238
 LN2_LO = 1.9082149292705877e-10
+LN2_HI_32 = np.float32(0.693359375)
+LN2_LO_32 = np.float32(-2.12194440e-4)
 TAYLOR_64 = tuple(1 / math.factorial(n) for n in range(14))
 TAYLOR_32 = tuple(np.float32(1 / math.factorial(n)) for n in range(9))
 SHIFT_BITS_64 = int(np.float64(6755399441055744.0).view(np.int64))
@@ -121,7 +126,7 @@ def _exp_nonpositive32(x):
     if x < np.float32(-104.0):
         x = np.float32(-104.0)
     k = np.floor(x * np.float32(LOG2E) + np.float32(0.5))
-    r = x - k * np.float32(LN2_HI) - k * np.float32(LN2_LO)
+    r = x - k * LN2_HI_32 - k * LN2_LO_32
     p = _taylor8(r, TAYLOR_32)
     half = np.floor(np.float32(0.5) * k)
     return p * _power_of_two32(half) * _power_of_two32(k - half)

@@ -20,6 +20,24 @@ def iris():
     return StandardScaler().fit_transform(X), y
 
 
+@pytest.mark.parametrize(
+    "exp, dtype, lowest",
+    [
+        (_kernels._exp_nonpositive64, np.float64, -708.0),
+        (_kernels._exp_nonpositive32, np.float32, -87.0),
+    ],
+)
+def test_exponential_is_within_two_units_in_the_last_place(exp, dtype, lowest):
+    # Down to the smallest normal result; below, see the sigmoid test.
+    x = np.linspace(lowest, 0, 20001).astype(dtype)
+    ours = np.array([exp(value) for value in x])
+    exact = np.exp(x.astype(np.float64))
+    ulp = np.spacing(exact.astype(dtype)).astype(np.float64)
+    # NumPy's float64 exp is itself within one unit of the exact value.
+    slack = 1 if dtype == np.float64 else 0
+    assert np.max(np.abs(ours - exact) / ulp) <= 2 + slack
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sigmoid_matches_numpy_over_the_whole_range(dtype):
     z = np.concatenate(
