@@ -28,6 +28,10 @@ BLOCK_ELEMENTS = 131072
 # entirely in compiled loops: BLAS calls cost more than they save there (the
 # two ran even at about 300,000 in benchmarks/bench_fit.py's shapes).
 SMALL_BLOCK_MACS = 200_000
+# Rows per product in X_b.T @ D1, a sum over rows: on two threads at once,
+# OpenBLAS ran longer sums in float32 at two thirds of its one-thread speed, and
+# sums of 128 rows at full speed (float64 gained a little too).
+GRADIENT_ROWS = 128
 # Below this many hidden activations a pass runs on one thread: starting
 # threads costs more than they save.
 MIN_ELEMENTS_PER_THREAD = 200_000
@@ -194,7 +198,9 @@ def _blas_block_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
         coef1, intercept1, coef2, _ = grads
         D1 = D2 @ W2.T
         _kernels.sigmoid_slope(D1, H, intercept1)
-        coef1 += X.T @ D1
+        for start in range(0, X.shape[0], GRADIENT_ROWS):
+            rows = slice(start, start + GRADIENT_ROWS)
+            coef1 += X[rows].T @ D1[rows]
         coef2 += H.T @ D2
     return sums
 

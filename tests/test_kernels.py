@@ -144,9 +144,10 @@ FIT_SETTINGS = [
 @pytest.mark.parametrize("with_gradients", [False, True])
 def test_small_blocks_in_loops_equal_blocks_with_blas(dtype, weighted, with_gradients):
     rng = np.random.RandomState(5)
-    X = rng.normal(size=(70, 6)).astype(dtype)
-    Y = np.eye(4, dtype=dtype)[rng.randint(4, size=70)]
-    w = rng.uniform(0.5, 2, size=70).astype(dtype) if weighted else np.empty(0, dtype)
+    # 300 rows: the BLAS block sums X^T D1 over three products of up to 128 rows.
+    X = rng.normal(size=(300, 6)).astype(dtype)
+    Y = np.eye(4, dtype=dtype)[rng.randint(4, size=300)]
+    w = rng.uniform(0.5, 2, size=300).astype(dtype) if weighted else np.empty(0, dtype)
     params = [rng.normal(size=s).astype(dtype) for s in [(6, 9), (9,), (9, 4), (4,)]]
     W1, b1, W2, b2 = params
 
