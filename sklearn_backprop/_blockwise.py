@@ -208,10 +208,10 @@ def _blas_block_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
 def use_kernels(X, output):
     """Whether a pass over ``X`` runs the compiled kernels.
 
-    They serve softmax outputs on C-contiguous NumPy arrays of float32 or
-    float64. Sigmoid outputs (multilabel problems, and the
-    tutorial's squared error, which reproduces the tutorial's arithmetic to the
-    last bit) and other array libraries take the formulas of :mod:`._network`.
+    They serve softmax outputs on C-ordered NumPy arrays of float32 or float64.
+    Sigmoid outputs (multilabel problems, and the tutorial's squared error,
+    which reproduces the tutorial's arithmetic to the last bit), sparse input
+    and other array libraries take the formulas of :mod:`._network`.
     """
     return (
         output == "softmax"

@@ -55,11 +55,11 @@ class GradientDescent:
 
         ``sums`` are gradients summed over rows, ``N`` what they are divided
         by, and ``alphas`` the L2 penalty of each parameter (0 for none). On
-        NumPy arrays one compiled loop per parameter does what
+        NumPy arrays in C order one compiled loop per parameter does what
         :func:`._network.finish_gradients` and :meth:`step` do, with the same
-        result to the last bit; other array libraries take those two.
+        result to the last bit; other arrays take those two steps.
         """
-        if namespace(params[0]) is not np:
+        if not all(_c_ordered_numpy(array) for array in params + sums):
             grads = [total / N for total in sums]
             for grad, param, alpha in zip(grads, params, alphas):
                 if alpha:
@@ -73,6 +73,11 @@ class GradientDescent:
             _kernels.descend(
                 param, total, N, alpha, velocity, self.learning_rate, self.momentum
             )
+
+
+def _c_ordered_numpy(array):
+    """Whether ``array`` is a NumPy array laid out in C order."""
+    return isinstance(array, np.ndarray) and array.flags.c_contiguous
 
 
 def batch_slices(n_samples, batch_size, shuffle, rng):

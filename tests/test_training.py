@@ -138,6 +138,17 @@ def test_steps_from_sums_equal_finished_gradients_to_the_last_bit(momentum, alph
         assert_array_equal(ours, theirs)
 
 
+def test_steps_from_sums_on_fortran_ordered_arrays_take_the_formulas():
+    rng = np.random.RandomState(1)
+    param = np.asfortranarray(rng.normal(size=(3, 4)))
+    total = rng.normal(size=(3, 4))
+    expected = param - 0.5 * (total / 7 + 0.1 * param)
+    GradientDescent(learning_rate=0.5, momentum=0.0).step_from_sums(
+        [param], [total], 7, [0.1]
+    )
+    assert_array_equal(param, expected)
+
+
 def test_momentum_speeds_up_training(iris):
     X, y = iris
     plain = BackpropClassifier(learning_rate=0.1, max_iter=50, tol=None, random_state=0)
