@@ -30,30 +30,30 @@ OPTIONS = {
 }
 
 
-@intrinsic
-def _bits(typingctx, value):
-    """The bits of a float as an integer of the same width."""
-    integer = {types.float64: types.int64, types.float32: types.int32}.get(value)
-    if integer is None:
-        return None
+def _reinterpret(targets):
+    """A compiled function that reads a number's bits as another type's.
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(integer))
+    ``targets`` maps each argument type to the type of the same width to read
+    its bits as.
+    """
 
-    return integer(value), codegen
+    @intrinsic
+    def reinterpret(typingctx, value):
+        target = targets.get(value)
+        if target is None:
+            return None
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(target))
+
+        return target(value), codegen
+
+    return reinterpret
 
 
-@intrinsic
-def _from_bits(typingctx, bits):
-    """The float whose bits are the integer ``bits``."""
-    floating = {types.int64: types.float64, types.int32: types.float32}.get(bits)
-    if floating is None:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(floating))
-
-    return floating(bits), codegen
+# The bits of a float as an integer of the same width, and back.
+_bits = _reinterpret({types.float64: types.int64, types.float32: types.int32})
+_from_bits = _reinterpret({types.int64: types.float64, types.int32: types.float32})
 
 
 # exp(x) = 2**k * exp(r), with k = round(x / log 2) and |r| <= log(2) / 2, where
