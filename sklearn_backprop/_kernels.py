@@ -233,7 +233,25 @@ def softmax_errors(Z, b, Y, sample_weight, metrics, column_sums):
     return sums
 
 
-@njit(**{**OPTIONS, "fastmath": {"contract", "reassoc"}})
+# The options of the loops below, where sums over samples may be reordered.
+REORDERING_OPTIONS = {**OPTIONS, "fastmath": {"contract", "reassoc"}}
+
+
+@njit(**REORDERING_OPTIONS)
+def _transposed_layer(inputs_T, W, b):
+    """``(inputs W + b)^T`` from the transposed inputs, a column per sample."""
+    n_inputs, n_rows = inputs_T.shape
+    outputs_T = np.empty((W.shape[1], n_rows), inputs_T.dtype)
+    for j in range(W.shape[1]):
+        for i in range(n_rows):
+            outputs_T[j, i] = b[j]
+        for k in range(n_inputs):
+            for i in range(n_rows):
+                outputs_T[j, i] += W[k, j] * inputs_T[k, i]
+    return outputs_T
+
+
+@njit(**REORDERING_OPTIONS)
 def small_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
     """Forward, metric sums and, with ``grads``, backward on a small block.
 
@@ -252,41 +270,25 @@ def small_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
     n_hidden, n_outputs = W2.shape
     dtype = W1.dtype
     one = dtype.type(1)
+    # Forward, transposed; the outputs go back to a row per sample for
+    # softmax_errors, which runs along the outputs of each row.
     XT = np.ascontiguousarray(X.T)
-    HT = np.empty((n_hidden, n_rows), dtype)
+    HT = _transposed_layer(XT, W1, b1)
     for j in range(n_hidden):
         for i in range(n_rows):
-            HT[j, i] = b1[j]
-        for k in range(n_features):
-            for i in range(n_rows):
-                HT[j, i] += W1[k, j] * XT[k, i]
-        for i in range(n_rows):
             HT[j, i] = _logistic(HT[j, i], one)
-    Z = np.empty((n_rows, n_outputs), dtype)
-    ZT = np.empty((n_outputs, n_rows), dtype)
-    for k in range(n_outputs):
-        for i in range(n_rows):
-            ZT[k, i] = b2[k]
-        for j in range(n_hidden):
-            for i in range(n_rows):
-                ZT[k, i] += W2[j, k] * HT[j, i]
-    for i in range(n_rows):
-        for k in range(n_outputs):
-            Z[i, k] = ZT[k, i]
+    Z = np.ascontiguousarray(_transposed_layer(HT, W2, b2).T)
     no_bias = np.zeros(n_outputs, dtype)
     intercept2 = np.zeros(n_outputs, dtype) if not len(grads) else grads[3]
     sums = softmax_errors(Z, no_bias, Y, sample_weight, metrics, intercept2)
     if not len(grads):
         return sums
+    # Backward, transposed: D1^T = W2 D2^T times the slope, then the sums of
+    # the gradients over samples.
     coef1, intercept1, coef2, _ = grads
     D2T = np.ascontiguousarray(Z.T)
-    D1T = np.empty((n_hidden, n_rows), dtype)
+    D1T = _transposed_layer(D2T, W2.T, np.zeros(n_hidden, dtype))
     for j in range(n_hidden):
-        for i in range(n_rows):
-            D1T[j, i] = 0
-        for k in range(n_outputs):
-            for i in range(n_rows):
-                D1T[j, i] += W2[j, k] * D2T[k, i]
         total = dtype.type(0)
         for i in range(n_rows):
             D1T[j, i] *= HT[j, i] * (one - HT[j, i])
