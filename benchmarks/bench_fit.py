@@ -9,7 +9,8 @@ the table gives the median. Per-iteration time is measured as the difference
 between a fit of ``k2`` and a fit of ``k1`` iterations, divided by ``k2 - k1``,
 so that set-up costs common to every fit (validation, initialisation) cancel;
 one fit of each contestant before the timed ones compiles the kernels and starts
-the BLAS threads.
+the BLAS threads, and each timed fit starts after a pause in which the BLAS
+threads of the one before go idle.
 "products" is ``X @ W1`` plus ``X.T @ D1``, the two products with the data that
 every full-batch iteration needs. Peak memory is what tracemalloc sees NumPy
 allocate during one fit of ``k1`` iterations, beyond the data itself.
@@ -110,6 +111,8 @@ def products(hidden, batch_size):
     return fit
 
 
+SETTLE_SECONDS = 0.3
+
 CONTESTANTS = {
     "ours": ours,
     "MLPClassifier": mlp,
@@ -118,13 +121,17 @@ CONTESTANTS = {
 }
 
 
-def per_iteration(fit, X, y, k1, k2):
+def timed_fit(fit, X, y, n_iter):
+    # OpenBLAS's threads spin for about 0.1 s after a product before they sleep;
+    # a fit that started meanwhile would share the cores with them.
+    time.sleep(SETTLE_SECONDS)
     start = time.perf_counter()
-    fit(X, y, k1)
-    middle = time.perf_counter()
-    fit(X, y, k2)
-    end = time.perf_counter()
-    return ((end - middle) - (middle - start)) / (k2 - k1)
+    fit(X, y, n_iter)
+    return time.perf_counter() - start
+
+
+def per_iteration(fit, X, y, k1, k2):
+    return (timed_fit(fit, X, y, k2) - timed_fit(fit, X, y, k1)) / (k2 - k1)
 
 
 def peak_memory(fit, X, y, n_iter):

@@ -701,6 +701,11 @@ default=None
     def _pass(self, state, data, *, metrics=True, gradients):
         """Return the Totals of the current weights over ``data``."""
         X, Y, sample_weight = data
+        # With mini-batches, every pass runs on BLAS's own threads: OpenBLAS's
+        # keep spinning for a while after each batch's products, and threads
+        # of the pass's own would compete with them for the cores (epochs took
+        # 5 % longer in benchmarks/bench_fit.py).
+        n_threads = None if self.batch_size is None else 1
         return _blockwise.pass_totals(
             X,
             Y,
@@ -712,6 +717,7 @@ default=None
             multilabel=state.multilabel,
             metrics=metrics,
             gradients=gradients,
+            n_threads=n_threads,
         )
 
     def _update_weights(self, state, optimizer, data, totals):
