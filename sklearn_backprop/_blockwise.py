@@ -4,8 +4,10 @@ An ``n_samples x hidden_size`` array never exists whole: each block of rows goes
 forward (and backward) while it is in cache and leaves behind sums of metrics
 and gradients. Threads take contiguous shares of the rows, and their sums are
 added in a fixed order, so results are deterministic for a given number of
-threads. Data that fits in one block is computed by the plain whole-array
-formulas of :mod:`._network`, operation for operation.
+threads. A block goes through the whole-array formulas of :mod:`._network`,
+operation for operation (:func:`formula_share_totals`), or, for softmax outputs
+on NumPy arrays, through the compiled kernels of :mod:`._kernels`
+(:func:`compiled_share_totals`); :func:`use_kernels` decides.
 """
 
 import functools
@@ -137,6 +139,42 @@ def block_totals(
         totals.coef_sums, totals.intercept_sums = _network.gradient_sums(
             X, H, D1, D2, intercepts is not None
         )
+    return totals
+
+
+def formula_share_totals(
+    X,
+    Y,
+    sample_weight,
+    coefs,
+    intercepts,
+    rows,
+    *,
+    loss,
+    output,
+    multilabel,
+    metrics,
+    gradients,
+):
+    """:func:`block_totals` summed over ``rows`` (a slice), block by block."""
+    step = block_rows(coefs[0].shape[1])
+    totals = None
+    for begin in range(rows.start, rows.stop, step):
+        block = slice(begin, min(begin + step, rows.stop))
+        weights = None if sample_weight is None else sample_weight[block]
+        block_sums = block_totals(
+            X[block, :],
+            Y[block, :],
+            weights,
+            coefs,
+            intercepts,
+            loss,
+            output,
+            multilabel,
+            metrics=metrics,
+            gradients=gradients,
+        )
+        totals = block_sums if totals is None else totals + block_sums
     return totals
 
 
@@ -282,12 +320,12 @@ def pass_totals(
     :func:`block_totals`; ``n_threads`` defaults to :func:`n_threads_for`.
     """
     n_rows, hidden_size = X.shape[0], coefs[0].shape[1]
-    step = block_rows(hidden_size)
     if n_threads is None:
         n_threads = n_threads_for(n_rows, hidden_size)
     compiled = use_kernels(X, output)
 
     def share_totals(start, stop):
+        rows = slice(start, stop)
         if compiled:
             return compiled_share_totals(
                 X,
@@ -295,28 +333,23 @@ def pass_totals(
                 sample_weight,
                 coefs,
                 intercepts,
-                slice(start, stop),
+                rows,
                 metrics=metrics,
                 gradients=gradients,
             )
-        totals = None
-        for begin in range(start, stop, step):
-            rows = slice(begin, min(begin + step, stop))
-            weights = None if sample_weight is None else sample_weight[rows]
-            block = block_totals(
-                X[rows, :],
-                Y[rows, :],
-                weights,
-                coefs,
-                intercepts,
-                loss,
-                output,
-                multilabel,
-                metrics=metrics,
-                gradients=gradients,
-            )
-            totals = block if totals is None else totals + block
-        return totals
+        return formula_share_totals(
+            X,
+            Y,
+            sample_weight,
+            coefs,
+            intercepts,
+            rows,
+            loss=loss,
+            output=output,
+            multilabel=multilabel,
+            metrics=metrics,
+            gradients=gradients,
+        )
 
     if n_threads == 1 or namespace(X) is not np:
         # Other array libraries run their own threads (or a GPU) on one block.
