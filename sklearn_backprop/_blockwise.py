@@ -44,6 +44,15 @@ def block_rows(hidden_size):
     return max(64, BLOCK_ELEMENTS // hidden_size)
 
 
+def block_slices(rows, hidden_size):
+    """The blocks of the slice ``rows``, as slices, for a hidden layer's size."""
+    step = block_rows(hidden_size)
+    return [
+        slice(begin, min(begin + step, rows.stop))
+        for begin in range(rows.start, rows.stop, step)
+    ]
+
+
 @functools.cache
 def available_cores():
     """Number of cores this process may run on."""
@@ -157,10 +166,8 @@ def formula_share_totals(
     gradients,
 ):
     """:func:`block_totals` summed over ``rows`` (a slice), block by block."""
-    step = block_rows(coefs[0].shape[1])
     totals = None
-    for begin in range(rows.start, rows.stop, step):
-        block = slice(begin, min(begin + step, rows.stop))
+    for block in block_slices(rows, coefs[0].shape[1]):
         weights = None if sample_weight is None else sample_weight[block]
         block_sums = block_totals(
             X[block, :],
@@ -204,10 +211,8 @@ def compiled_share_totals(
             np.zeros(b2.shape, dtype),
         )
     no_weights = np.empty(0, dtype)
-    step = block_rows(W1.shape[1])
     macs_per_row = W1.shape[1] * (W1.shape[0] + W2.shape[1])
-    for begin in range(rows.start, rows.stop, step):
-        block = slice(begin, min(begin + step, rows.stop))
+    for block in block_slices(rows, W1.shape[1]):
         weights = no_weights if sample_weight is None else sample_weight[block]
         args = (X[block], Y[block], weights, W1, b1, W2, b2, metrics, grads)
         if (block.stop - block.start) * macs_per_row <= SMALL_BLOCK_MACS:
