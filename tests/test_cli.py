@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_allclose
 from sklearn.datasets import load_iris
 
 import sklearn_backprop
@@ -58,7 +59,7 @@ def test_fit_reproduces_the_tutorial(tmp_path, capsys):
     history = pd.read_csv(tmp_path / "history.csv", index_col="iteration")
     assert list(history.columns) == ["mse", "accuracy", "time"]
     assert len(history) == 5000
-    assert history["mse"].iloc[0] == 0.1391001853580335
+    assert_allclose(history["mse"].iloc[0], 0.1391001853580335, rtol=1e-12)
 
 
 def test_fit_csv_writes_history_plot_and_model(flowers, tmp_path, capsys):
