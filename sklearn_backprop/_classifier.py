@@ -38,6 +38,7 @@ from ._history import History
 from ._training import (
     GradientDescent,
     NoImprovementStop,
+    TrainingInterrupted,
     batch_slices,
     interrupt_after_epoch,
 )
@@ -646,7 +647,8 @@ default=None
                 if interrupt.raised:
                     warnings.warn(
                         f"Training interrupted by Ctrl-C after iteration {iteration}; "
-                        "the weights and history trained so far are kept."
+                        "the weights and history trained so far are kept.",
+                        TrainingInterrupted,
                     )
                     break
             else:

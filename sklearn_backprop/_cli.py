@@ -1,26 +1,45 @@
-"""The ``sklearn-backprop`` command line: a thin layer over the public API."""
+"""The ``sklearn-backprop`` command line: a thin layer over the public API.
+
+Each subcommand reads a CSV file (``_tables``), fits or applies a Pipeline of
+the preparation and a :class:`BackpropClassifier`, and writes its outputs; model
+files go through ``_model_files``, which loads only the types ``fit`` writes.
+What the user sees follows a few rules: results on stdout; notices, warnings
+and errors as single lines on stderr; exit status 2 for bad input and 130 for
+Ctrl-C; on a terminal, scikit-learn's progress bar.
+"""
 
 import argparse
+import re
 import sys
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline, make_pipeline
 
 from . import BackpropClassifier, HistoryDisplay, __version__
-
-# The types a model file written by ``fit`` may ask to be trusted with: this
-# package's and scikit-learn's. Anything else means the file is not ours.
-TRUSTED_PREFIXES = ("sklearn_backprop.", "sklearn.")
+from ._model_files import load_model, save_model, written_atomically
+from ._tables import (
+    TableError,
+    describe,
+    prediction_table,
+    preparation,
+    training_table,
+    typed_features,
+)
+from ._training import TrainingInterrupted
 
 FIT_EXAMPLES = """\
 examples:
   sklearn-backprop fit
-  sklearn-backprop fit flowers.csv --target species --output-dir results
+  sklearn-backprop fit penguins.csv --target species --output-dir results
+  sklearn-backprop fit penguins.csv --target species --drop year island
   sklearn-backprop fit --hidden-size 2 --learning-rate 0.1 --max-iter 5000 \\
       --loss squared_error --no-intercept --init-scale 0.5 --no-tol \\
       --no-scale --test-size 20 --random-state 10 --split-random-state 4
@@ -28,14 +47,16 @@ examples:
 GRID_EXAMPLES = """\
 examples:
   sklearn-backprop grid --hidden-size 2 4 8 --learning-rate 0.1 1
-  sklearn-backprop grid flowers.csv --target species --hidden-size 4 16 \\
+  sklearn-backprop grid penguins.csv --target species --hidden-size 4 16 \\
       --learning-rate 0.3 1 3 --cv 5 --n-jobs 2 --output-dir search
 """
 PREDICT_EXAMPLES = """\
 examples:
-  sklearn-backprop predict results/model.skops new_flowers.csv
-  sklearn-backprop predict results/model.skops new_flowers.csv --output labels.csv
+  sklearn-backprop predict results/model.skops new_penguins.csv
+  sklearn-backprop predict results/model.skops new_penguins.csv --output labels.csv
 """
+# The exit status of a program ended by Ctrl-C (128 + SIGINT), as shells report.
+INTERRUPTED = 130
 
 
 class CommandError(Exception):
@@ -58,6 +79,7 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    defaults = BackpropClassifier()
 
     fit = _add_command(
         commands,
@@ -67,55 +89,99 @@ def build_parser():
         "train on a CSV file (iris by default) and report train and test accuracy",
     )
     _add_data_arguments(fit)
-    defaults = BackpropClassifier()
-    fit.add_argument("--hidden-size", type=int, default=defaults.hidden_size)
-    fit.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    fit.add_argument("--max-iter", type=int, default=defaults.max_iter)
     fit.add_argument(
-        "--loss", choices=["log_loss", "squared_error"], default=defaults.loss
+        "--hidden-size",
+        type=int,
+        default=defaults.hidden_size,
+        help="number of hidden sigmoid units (default: %(default)s)",
     )
-    fit.add_argument("--batch-size", type=int, help="rows per step (default: all)")
-    fit.add_argument("--momentum", type=float, default=defaults.momentum)
-    fit.add_argument("--alpha", type=float, default=defaults.alpha, help="L2 penalty")
+    fit.add_argument(
+        "--learning-rate",
+        type=float,
+        default=defaults.learning_rate,
+        help="gradient-descent step size (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--max-iter",
+        type=int,
+        default=defaults.max_iter,
+        help="most iterations (epochs) to train (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--loss",
+        choices=["log_loss", "squared_error"],
+        default=defaults.loss,
+        help="log_loss: softmax and cross-entropy; squared_error: sigmoid "
+        "outputs and the tutorial's mean squared error (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--batch-size",
+        type=int,
+        help="rows per gradient step (default: all rows, full-batch descent)",
+    )
+    fit.add_argument(
+        "--momentum",
+        type=float,
+        default=defaults.momentum,
+        help="fraction of the previous step added to each step, in [0, 1) "
+        "(default: %(default)s)",
+    )
+    fit.add_argument(
+        "--alpha",
+        type=float,
+        default=defaults.alpha,
+        help="strength of the L2 penalty on the weights (default: %(default)s)",
+    )
     fit.add_argument(
         "--no-intercept",
         dest="fit_intercept",
         action="store_false",
-        help="train without bias terms, as the tutorial does",
+        help="train without bias terms, as the tutorial does (default: with biases)",
     )
     fit.add_argument(
         "--init-scale",
         type=_init_scale,
         default=defaults.init_scale,
-        help='standard deviation of the initial weights, or "auto"',
+        help='standard deviation of the initial weights, or "auto" for Glorot '
+        "initialisation (default: %(default)s)",
     )
-    fit.add_argument("--tol", type=float, default=defaults.tol)
+    fit.add_argument(
+        "--tol",
+        type=float,
+        default=defaults.tol,
+        help="stop when the loss has not improved by this much for "
+        f"{defaults.n_iter_no_change} iterations (default: %(default)s)",
+    )
     fit.add_argument(
         "--no-tol",
         dest="tol",
         action="store_const",
         const=None,
-        help="run all --max-iter iterations",
+        help="run all --max-iter iterations (default: stop by --tol)",
     )
     fit.add_argument(
         "--early-stopping",
         action="store_true",
-        help="hold out 10%% of the training rows and keep the best weights",
+        help="hold out 10%% of the training rows, stop when their loss stops "
+        "improving and keep the best weights (default: off)",
     )
     fit.add_argument(
-        "--random-state", type=int, default=0, help="seed of the initial weights"
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of the initial weights (default: %(default)s)",
     )
     fit.add_argument(
         "--test-size",
         type=_test_size,
         default=0.2,
-        help="test fraction (below 1) or number of test rows (default: 0.2)",
+        help="test fraction (below 1) or number of test rows (default: %(default)s)",
     )
     fit.add_argument(
         "--split-random-state",
         type=int,
         default=0,
-        help="seed of the train/test split (default: 0)",
+        help="seed of the train/test split (default: %(default)s)",
     )
     _add_output_arguments(fit, "history.csv, history.png and model.skops")
 
@@ -127,14 +193,45 @@ def build_parser():
         "cross-validate every hidden size x learning rate pair",
     )
     _add_data_arguments(grid)
-    grid.add_argument("--hidden-size", type=int, nargs="+", required=True, metavar="N")
     grid.add_argument(
-        "--learning-rate", type=float, nargs="+", required=True, metavar="RATE"
+        "--hidden-size",
+        type=int,
+        nargs="+",
+        required=True,
+        metavar="N",
+        help="hidden sizes to try (required)",
     )
-    grid.add_argument("--cv", type=int, default=5, help="folds (default: 5)")
-    grid.add_argument("--n-jobs", type=int, help="parallel fits (default: 1)")
-    grid.add_argument("--max-iter", type=int, default=defaults.max_iter)
-    grid.add_argument("--random-state", type=int, default=0)
+    grid.add_argument(
+        "--learning-rate",
+        type=float,
+        nargs="+",
+        required=True,
+        metavar="RATE",
+        help="learning rates to try (required)",
+    )
+    grid.add_argument(
+        "--cv",
+        type=int,
+        default=5,
+        help="cross-validation folds (default: %(default)s)",
+    )
+    grid.add_argument(
+        "--n-jobs",
+        type=int,
+        help="fits to run in parallel, -1 for one per core (default: 1)",
+    )
+    grid.add_argument(
+        "--max-iter",
+        type=int,
+        default=defaults.max_iter,
+        help="most iterations (epochs) of each fit (default: %(default)s)",
+    )
+    grid.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of the initial weights (default: %(default)s)",
+    )
     _add_output_arguments(grid, "grid.csv and grid.png")
 
     predict = _add_command(
@@ -145,12 +242,18 @@ def build_parser():
         "predict the class of each row of a CSV file with a saved model",
     )
     predict.add_argument("model", type=Path, help="a model.skops written by fit")
-    predict.add_argument("data", type=Path, help="CSV file with the feature columns")
     predict.add_argument(
-        "--output", type=Path, help="write the predictions here instead of stdout"
+        "data", type=Path, help="CSV file with the feature columns used in fit"
     )
     predict.add_argument(
-        "--force", action="store_true", help="overwrite an existing --output file"
+        "--output",
+        type=Path,
+        help="write the predictions to this CSV file (default: standard output)",
+    )
+    predict.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite an existing --output file (default: refuse)",
     )
     return parser
 
@@ -169,23 +272,40 @@ def _add_command(commands, name, handler, examples, summary):
 
 def _add_data_arguments(command):
     command.add_argument(
-        "data", nargs="?", type=Path, help="CSV file with a header row (default: iris)"
+        "data",
+        nargs="?",
+        type=Path,
+        help="CSV file with a header row (default: iris); numeric columns are "
+        "median-filled and standardised, other columns most-frequent-filled and "
+        "one-hot encoded",
     )
-    command.add_argument("--target", help="the column to predict (with DATA)")
+    command.add_argument("--target", help="the column to predict (required with DATA)")
+    command.add_argument(
+        "--drop",
+        nargs="+",
+        default=[],
+        metavar="COLUMN",
+        help="columns of DATA that are no features, such as identifiers "
+        "(default: none)",
+    )
     command.add_argument(
         "--no-scale",
         dest="scale",
         action="store_false",
-        help="train on raw features instead of standardised ones",
+        help="leave numeric features unstandardised (default: standardise)",
     )
 
 
 def _add_output_arguments(command, files):
     command.add_argument(
-        "--output-dir", type=Path, help=f"write {files} into this directory"
+        "--output-dir",
+        type=Path,
+        help=f"write {files} into this directory (default: write nothing)",
     )
     command.add_argument(
-        "--force", action="store_true", help="overwrite existing output files"
+        "--force",
+        action="store_true",
+        help="overwrite existing output files (default: refuse)",
     )
 
 
@@ -201,55 +321,35 @@ def _test_size(text):
 # ----------------------------------------------------------------- input data
 
 
-def load_training_data(path, target):
-    """Return features and target from a CSV file, or iris when ``path`` is None."""
-    if path is None:
-        if target is not None:
-            raise CommandError("--target needs a DATA file")
+def load_training_data(args):
+    """Return features, target and notices from ``args.data``, or iris."""
+    if args.data is None:
+        if args.target is not None or args.drop:
+            raise CommandError("--target and --drop need a DATA file")
         iris = load_iris(as_frame=True)
-        return iris.data, iris.target_names[iris.target]
-    if target is None:
-        raise CommandError(f"give the column to predict with --target ({path})")
-    table = read_csv(path)
-    if target not in table.columns:
-        raise CommandError(
-            f"{path} has no column {target!r}; its columns are "
-            f"{', '.join(map(str, table.columns))}"
-        )
-    return numeric_features(table.drop(columns=target), path), table[target]
+        return typed_features(iris.data, "iris"), iris.target_names[iris.target], []
+    if args.target is None:
+        raise CommandError(f"give the column to predict with --target ({args.data})")
+    return training_table(args.data, args.target, args.drop)
 
 
-def read_csv(path):
-    """Read a CSV file, turning every failure into a CommandError."""
-    try:
-        return pd.read_csv(path)
-    except FileNotFoundError:
-        raise CommandError(f"no such file: {path}") from None
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise CommandError(f"cannot read {path} as CSV: {exc}") from None
-
-
-def numeric_features(table, path):
-    """Return the table if every column is numeric, else say which is not."""
-    text = [str(name) for name in table.columns if not is_numeric(table[name])]
-    if text:
-        raise CommandError(
-            f"feature columns of {path} must be numeric; not numeric: {', '.join(text)}"
-        )
-    return table
-
-
-def is_numeric(column):
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(
-        column
-    )
+def prepared_model(X, estimator, scale):
+    """The Pipeline that ``fit`` trains and saves: preparation, then estimator."""
+    return make_pipeline(preparation(X, scale), estimator)
 
 
 # ------------------------------------------------------------------- outputs
 
 
+def note(message):
+    """Tell the user, on stderr, something done that they did not ask for."""
+    print(f"note: {message}", file=sys.stderr)
+
+
 def output_paths(output_dir, names, force):
     """Return the output files, refusing to overwrite any without ``force``."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise CommandError(f"{output_dir} is a file, not a directory")
     paths = [output_dir / name for name in names]
     existing = [str(path) for path in paths if path.exists()]
     if existing and not force:
@@ -267,24 +367,105 @@ def use_file_backend():
     matplotlib.use("Agg")
 
 
-def with_progress_bar(estimator):
-    """Show scikit-learn's progress bar on a terminal, where it is available."""
+def with_progress_bar(estimator, depth=1):
+    """Show scikit-learn's progress bar on a terminal, where it is available.
+
+    Callbacks go on the outermost estimator, which passes them on to those it
+    fits (scikit-learn refuses callbacks set on an inner estimator); ``depth``
+    is how many levels of nested fits get a bar of their own.
+    """
     if not sys.stdout.isatty():
         return estimator
     try:
         from sklearn.callback import ProgressBar
 
-        return estimator.set_callbacks(ProgressBar())
+        return estimator.set_callbacks(ProgressBar(max_propagation_depth=depth))
     except ImportError:  # scikit-learn < 1.9, or rich missing
         return estimator
+
+
+@contextmanager
+def progress_shown(estimator, depth=1):
+    """Show the progress bar while the block fits ``estimator``, then remove it,
+    so that the saved model holds no callback."""
+    with_progress_bar(estimator, depth)
+    try:
+        yield estimator
+    finally:
+        if hasattr(estimator, "_skl_callbacks"):
+            estimator.set_callbacks()
+
+
+# Estimator parameter names, as the command line spells them.
+_OPTIONS = {
+    name: "--" + name.replace("_", "-")
+    for name in ("max_iter", "tol", "learning_rate", "hidden_size", "batch_size")
+}
+
+
+def in_command_line_terms(message):
+    """Rewrite a warning in the options' names: ``max_iter=5`` as ``--max-iter 5``."""
+    message = message.replace("increase max_iter or tol", "raise --max-iter")
+    for name, option in _OPTIONS.items():
+        # The name alone or as name=value, not inside a longer word or option.
+        pattern = rf"(?<![\w-]){name}\b(?:=(\S+?)(?=[\s,;)]|$))?"
+        message = re.sub(
+            pattern,
+            lambda match, option=option: option + (f" {match[1]}" if match[1] else ""),
+            message,
+        )
+    return message
+
+
+class TrainingReport:
+    """What happened during training besides the result: warnings and Ctrl-C.
+
+    Use :meth:`watch` around training: warnings print as one line each,
+    ``warning: ...`` on stderr, repeated ones once; Ctrl-C, which the estimator
+    turns into a TrainingInterrupted warning after the current iteration, sets
+    :attr:`interrupted` instead, or with ``stop_on_ctrl_c`` stops at once.
+    """
+
+    def __init__(self, stop_on_ctrl_c=False):
+        self.stop_on_ctrl_c = stop_on_ctrl_c
+        self.interrupted = False
+        self.shown = set()
+
+    @contextmanager
+    def watch(self):
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", ConvergenceWarning)
+            warnings.simplefilter("always", TrainingInterrupted)
+            # The preparation's transformers take no callbacks: the progress
+            # bar is on the classifier all the same.
+            warnings.filterwarnings("ignore", message=".* does not support callbacks")
+            warnings.showwarning = self.show
+            yield self
+
+    def show(self, message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, TrainingInterrupted):
+            if self.stop_on_ctrl_c:
+                raise KeyboardInterrupt
+            self.interrupted = True
+            return
+        lines = str(message).strip().splitlines()
+        text = in_command_line_terms(lines[0] if lines else category.__name__)
+        if text not in self.shown:
+            self.shown.add(text)
+            print(f"warning: {text}", file=sys.stderr)
 
 
 # ----------------------------------------------------------------- commands
 
 
 def run_fit(args):
-    """Train, print a metrics table, and write the outputs asked for."""
-    X, y = load_training_data(args.data, args.target)
+    """Train, print a metrics table, and write the outputs asked for.
+
+    Returns the exit status: 0, or 130 when Ctrl-C ended training early.
+    """
+    X, y, notices = load_training_data(args)
+    for notice in notices:
+        note(notice)
     if args.output_dir is not None:
         names = ["history.csv", "history.png", "model.skops"]
         history_csv, history_png, model_file = output_paths(
@@ -307,67 +488,113 @@ def run_fit(args):
         early_stopping=args.early_stopping,
         random_state=args.random_state,
     )
-    model = make_pipeline(StandardScaler(), clf) if args.scale else clf
-    with_progress_bar(clf)
-    model.fit(X_train, y_train)
+    model = prepared_model(X_train, clf, args.scale)
+    report = TrainingReport()
+    with progress_shown(model), report.watch():
+        model.fit(X_train, y_train)
 
-    last = clf.history_.iloc[-1]
+    history = clf.history_
+    loss = "loss" if "loss" in history else "mse"
     rows = [
         ("iterations", f"{clf.n_iter_}"),
-        ("training loss", f"{last.get('loss', last['mse']):.4f}"),
+        ("training loss", f"{history[loss].iloc[-1]:.4f}"),
         ("train accuracy", f"{model.score(X_train, y_train):.4f}"),
         ("test accuracy", f"{model.score(X_test, y_test):.4f}"),
     ]
     for name, value in rows:
         print(f"{name:<16}{value:>10}")
+    print(f"features: {describe(X, model[0], args.scale)}")
+    written = []
     if args.output_dir is not None:
-        import skops.io
-
         use_file_backend()
-        clf.history_.to_csv(history_csv)
-        display = HistoryDisplay.from_estimator(clf, metrics=["mse", "accuracy"])
-        display.figure_.savefig(history_png)
-        skops.io.dump(model, model_file)
-        print(f"wrote {', '.join(map(str, (history_csv, history_png, model_file)))}")
+        with written_atomically(history_csv) as path:
+            history.to_csv(path)
+        display = HistoryDisplay.from_estimator(clf, metrics=[loss, "accuracy"])
+        with written_atomically(history_png) as path:
+            display.figure_.savefig(path, format="png")
+        save_model(model, model_file)
+        written = [history_csv, history_png, model_file]
+        print(f"wrote {', '.join(map(str, written))}")
+    if report.interrupted:
+        kept = "written above" if written else "not saved: no --output-dir"
+        print(
+            f"interrupted: Ctrl-C ended training after {clf.n_iter_} iterations; "
+            f"the model and history trained so far are {kept}",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
+    return 0
+
+
+def iterations(estimator, X, y):
+    """The scorer that counts a fit's iterations, to find unconverged fits."""
+    return estimator[-1].n_iter_
 
 
 def run_grid(args):
     """Cross-validate the grid, print the ranking, write CSV and heatmap."""
-    X, y = load_training_data(args.data, args.target)
+    X, y, notices = load_training_data(args)
+    for notice in notices:
+        note(notice)
     if args.output_dir is not None:
         grid_csv, grid_png = output_paths(
             args.output_dir, ["grid.csv", "grid.png"], args.force
         )
     clf = BackpropClassifier(max_iter=args.max_iter, random_state=args.random_state)
-    model = make_pipeline(StandardScaler(), clf) if args.scale else clf
-    prefix = "backpropclassifier__" if args.scale else ""
+    model = prepared_model(X, clf, args.scale)
+    prefix = "backpropclassifier__"
     search = GridSearchCV(
         model,
         {
             f"{prefix}hidden_size": args.hidden_size,
             f"{prefix}learning_rate": args.learning_rate,
         },
+        scoring={"accuracy": "accuracy", "iterations": iterations},
+        refit="accuracy",
         cv=args.cv,
         n_jobs=args.n_jobs,
     )
-    with_progress_bar(search)
-    search.fit(X, y)
+    report = TrainingReport(stop_on_ctrl_c=True)
+    # One bar for the whole search, not one per cross-validation fit.
+    with progress_shown(search, depth=0), report.watch():
+        # Each fit's ConvergenceWarning would print from every worker process;
+        # the fits' iteration counts below tell the same once.
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        search.fit(X, y)
+    _warn_unconverged(search.cv_results_, args)
 
     results = pd.DataFrame(
         {
-            "rank": search.cv_results_["rank_test_score"],
+            "rank": search.cv_results_["rank_test_accuracy"],
             "hidden_size": search.cv_results_[f"param_{prefix}hidden_size"],
             "learning_rate": search.cv_results_[f"param_{prefix}learning_rate"],
-            "mean_accuracy": search.cv_results_["mean_test_score"],
-            "std_accuracy": search.cv_results_["std_test_score"],
+            "mean_accuracy": search.cv_results_["mean_test_accuracy"],
+            "std_accuracy": search.cv_results_["std_test_accuracy"],
         }
     ).sort_values(["rank", "hidden_size", "learning_rate"])
     print(results.to_string(index=False, float_format="{:.4f}".format))
     if args.output_dir is not None:
-        results.to_csv(grid_csv, index=False)
+        with written_atomically(grid_csv) as path:
+            results.to_csv(path, index=False)
         use_file_backend()
-        heatmap(results).savefig(grid_png)
+        with written_atomically(grid_png) as path:
+            heatmap(results).savefig(path, format="png")
         print(f"wrote {grid_csv}, {grid_png}")
+    return 0
+
+
+def _warn_unconverged(cv_results, args):
+    """Say how many cross-validation fits ran all --max-iter iterations."""
+    counts = [cv_results[f"split{fold}_test_iterations"] for fold in range(args.cv)]
+    counts = np.concatenate(counts)
+    unconverged = int(np.sum(counts >= args.max_iter))
+    if unconverged:
+        print(
+            f"warning: {unconverged} of {counts.size} cross-validation fits "
+            f"reached --max-iter {args.max_iter} before the loss stopped "
+            "improving; raise --max-iter",
+            file=sys.stderr,
+        )
 
 
 def heatmap(results):
@@ -397,59 +624,52 @@ def heatmap(results):
     return figure
 
 
-def load_model(path):
-    """Load a model written by ``fit``, trusting only the types we create."""
-    import skops.io
-
-    if not path.exists():
-        raise CommandError(f"no such file: {path}")
-    try:
-        untrusted = skops.io.get_untrusted_types(file=path)
-    except Exception as exc:  # skops raises several types for foreign files
-        raise CommandError(
-            f"{path} is not a model file written by fit: {exc}"
-        ) from None
-    foreign = [name for name in untrusted if not name.startswith(TRUSTED_PREFIXES)]
-    if foreign:
-        raise CommandError(
-            f"{path} is not a model file written by fit: it holds the types "
-            f"{', '.join(foreign)}"
-        )
-    return skops.io.load(path, trusted=untrusted)
-
-
 def run_predict(args):
     """Write one prediction per row of the data."""
     model = load_model(args.model)
+    if not (isinstance(model, Pipeline) and isinstance(model[0], ColumnTransformer)):
+        raise CommandError(
+            f"{args.model} holds no data preparation: it was written by an older "
+            "version of fit; train it again with fit --output-dir"
+        )
     if args.output is not None:
         output_paths(args.output.parent, [args.output.name], args.force)
-    table = read_csv(args.data)
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        missing = [str(name) for name in names if name not in table.columns]
-        if missing:
-            raise CommandError(
-                f"{args.data} lacks the feature columns {', '.join(missing)}"
-            )
-        table = table[list(names)]
-    predictions = pd.DataFrame(
-        {"prediction": model.predict(numeric_features(table, args.data))}
-    )
+    X = prediction_table(args.data, model[0])
+    filled = int(X.isna().to_numpy().sum())
+    if filled:
+        note(f"filled {filled} missing values of {args.data} as in training")
+    predictions = pd.DataFrame({"prediction": model.predict(X)})
     if args.output is None:
         predictions.to_csv(sys.stdout, index=False)
     else:
-        predictions.to_csv(args.output, index=False)
+        with written_atomically(args.output) as path:
+            predictions.to_csv(path, index=False)
+        print(f"wrote {len(predictions)} predictions to {args.output}")
+    return 0
+
+
+def describe_os_error(exc):
+    """An OSError in words, without its errno: ``PATH: permission denied``."""
+    reason = (exc.strerror or type(exc).__name__).lower()
+    return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
 def main(argv=None):
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    prefix = f"{parser.prog} {args.command}"
     try:
-        args.handler(args)
-    except (CommandError, ValueError, OSError) as exc:
-        # Bad input: one line on stderr, no traceback.
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"{parser.prog} {args.command}: error: {message}", file=sys.stderr)
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print(f"{prefix}: interrupted by Ctrl-C", file=sys.stderr)
+        return INTERRUPTED
+    except OSError as exc:
+        print(f"{prefix}: error: {describe_os_error(exc)}", file=sys.stderr)
         return 2
-    return 0
+    except (CommandError, TableError, ValueError, ArithmeticError) as exc:
+        # Bad input: one line on stderr, no traceback.
+        lines = str(exc).strip().splitlines()
+        message = lines[0] if lines else type(exc).__name__
+        print(f"{prefix}: error: {message}", file=sys.stderr)
+        return 2

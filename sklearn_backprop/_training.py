@@ -127,6 +127,10 @@ class NoImprovementStop:
         return self.n_without_improvement >= self.patience
 
 
+class TrainingInterrupted(UserWarning):
+    """Warned when Ctrl-C ends training early; the result so far is kept."""
+
+
 class InterruptFlag:
     """Set when Ctrl-C arrives during training; read at the end of each epoch."""
 

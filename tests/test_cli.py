@@ -1,5 +1,7 @@
 """The sklearn-backprop command line: fit, grid and predict, and bad input."""
 
+import re
+import signal
 import subprocess
 import sys
 
@@ -10,7 +12,7 @@ from numpy.testing import assert_allclose
 from sklearn.datasets import load_iris
 
 import sklearn_backprop
-from sklearn_backprop import _cli
+from sklearn_backprop import _blockwise, _cli, _tables
 from sklearn_backprop._cli import main
 
 TUTORIAL_ARGS = (
@@ -171,15 +173,6 @@ def test_data_without_target_option(flowers, capsys):
     )
 
 
-def test_non_numeric_feature_columns(tmp_path, capsys):
-    path = tmp_path / "mixed.csv"
-    pd.DataFrame(
-        {"colour": ["red", "blue"] * 10, "size": np.arange(20.0), "y": [0, 1] * 10}
-    ).to_csv(path, index=False)
-    err = run_error(["fit", str(path), "--target", "y"], capsys)
-    assert "must be numeric; not numeric: colour" in err
-
-
 class Foreign:
     """A type that no model file of ours contains."""
 
@@ -229,3 +222,259 @@ def test_console_script_runs_from_a_pipe():
     assert result.returncode == 0, result.stderr
     assert "━" not in result.stdout + result.stderr  # no progress bar when piped
     assert "test accuracy" in result.stdout
+
+
+# ------------------------------------------------------------ real CSV files
+
+
+def penguin_table(n=150, seed=0):
+    """A penguins-like table: string, boolean and numeric columns, gaps."""
+    rng = np.random.RandomState(seed)
+    species = rng.choice(["Adelie", "Chinstrap", "Gentoo"], n)
+    centre = {
+        "Adelie": (39, 18, 190),
+        "Chinstrap": (49, 18, 196),
+        "Gentoo": (47, 15, 217),
+    }
+    sizes = np.array([centre[s] for s in species]) + rng.normal(size=(n, 3))
+    table = pd.DataFrame(
+        {
+            "species": species,
+            "island": np.where(species == "Gentoo", "Biscoe", "Dream"),
+            "bill_length_mm": sizes[:, 0].round(1),
+            "bill_depth_mm": sizes[:, 1].round(1),
+            "flipper_length_mm": sizes[:, 2].round(0),
+            "sex": rng.choice(["male", "female"], n),
+            "tagged": rng.choice([True, False], n),
+        }
+    )
+    table.loc[[3, 17], "bill_length_mm"] = np.nan
+    table.loc[[5, 9, 40], "sex"] = np.nan
+    return table
+
+
+@pytest.fixture
+def penguins(tmp_path):
+    path = tmp_path / "penguins.csv"
+    penguin_table().to_csv(path, index=False)
+    return path
+
+
+def test_fit_prepares_strings_booleans_and_missing_values(penguins, capsys):
+    assert main(["fit", str(penguins), "--target", "species"]) == 0
+    out = capsys.readouterr().out
+    assert float(metrics_table(out)["test accuracy"]) > 0.9
+    assert (
+        "features: 3 numeric (median-filled, standardised), 3 categorical "
+        "(most-frequent-filled, one-hot); 5 missing values filled"
+    ) in out
+
+
+def test_model_file_holds_the_preparation(penguins, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["fit", str(penguins), "--target", "species", "--output-dir", str(out)]
+    assert main(argv) == 0
+    new = penguin_table(n=60, seed=1).drop(columns="species").head(6)
+    new.loc[0, "island"] = "Torgersen"  # a category never seen in training
+    new.loc[1, "bill_depth_mm"] = np.nan
+    new_csv = tmp_path / "new.csv"
+    new.to_csv(new_csv, index=False)
+    capsys.readouterr()
+    assert main(["predict", str(out / "model.skops"), str(new_csv)]) == 0
+    captured = capsys.readouterr()
+    predicted = captured.out.split()[1:]
+    model = _cli.load_model(out / "model.skops")
+    typed = _tables.typed_features(new, "new", numeric=model[0].transformers_[0][2])
+    assert predicted == list(model.predict(typed))
+    assert "filled 3 missing values" in captured.err
+
+
+def test_saved_index_is_dropped_with_a_notice(tmp_path, capsys):
+    # Sorted by class, the saved index would give the label away.
+    table = penguin_table().sort_values("species")
+    path = tmp_path / "indexed.csv"
+    table.to_csv(path)
+    out = tmp_path / "out"
+    argv = ["fit", str(path), "--target", "species", "--output-dir", str(out)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "note: dropped column 'Unnamed: 0'" in captured.err
+    assert "saved index" in captured.err
+    # predict needs no index column
+    new = tmp_path / "new.csv"
+    table.drop(columns="species").head(4).to_csv(new, index=False)
+    assert main(["predict", str(out / "model.skops"), str(new)]) == 0
+    assert len(capsys.readouterr().out.split()) == 5
+
+
+def test_drop_names_columns_that_are_no_features(penguins, capsys):
+    argv = ["fit", str(penguins), "--target", "species", "--drop", "island", "sex"]
+    assert main(argv) == 0
+    assert "3 numeric (median-filled, standardised), 1 categorical" in (
+        capsys.readouterr().out
+    )
+    err = run_error(argv[:4] + ["--drop", "colour"], capsys)
+    assert err.endswith(
+        f"{penguins} has no column 'colour' to --drop; its columns are species, "
+        "island, bill_length_mm, bill_depth_mm, flipper_length_mm, sex, tagged"
+    )
+    err = run_error(argv[:4] + ["--drop", "species"], capsys)
+    assert "--drop names the column to predict, 'species'" in err
+
+
+def test_rows_without_a_target_are_dropped_with_a_notice(tmp_path, capsys):
+    table = penguin_table()
+    table.loc[[0, 7, 8], "species"] = np.nan
+    path = tmp_path / "gaps.csv"
+    table.to_csv(path, index=False)
+    assert main(["fit", str(path), "--target", "species"]) == 0
+    err = capsys.readouterr().err
+    assert f"note: dropped 3 rows of {path} without a value in column 'species'" in err
+
+
+@pytest.mark.parametrize("content", ["", "a,b,y\n"])
+def test_file_without_rows(content, tmp_path, capsys):
+    path = tmp_path / "empty.csv"
+    path.write_text(content)
+    err = run_error(["fit", str(path), "--target", "y"], capsys)
+    assert err == f"sklearn-backprop fit: error: {path} has no rows"
+
+
+def test_stray_text_in_a_numeric_column_names_column_and_row(tmp_path, capsys):
+    table = penguin_table()
+    table["bill_depth_mm"] = table["bill_depth_mm"].astype(object)
+    table.loc[6, "bill_depth_mm"] = "deep"
+    path = tmp_path / "typo.csv"
+    table.to_csv(path, index=False)
+    err = run_error(["fit", str(path), "--target", "species"], capsys)
+    assert f"column 'bill_depth_mm' of {path} holds numbers, but row 7 " in err
+    assert "'deep'" in err
+
+
+def test_continuous_target_is_refused(tmp_path, capsys):
+    path = tmp_path / "prices.csv"
+    pd.DataFrame({"x": np.arange(20.0), "price": np.linspace(0.5, 9.7, 20)}).to_csv(
+        path, index=False
+    )
+    err = run_error(["fit", str(path), "--target", "price"], capsys)
+    assert "column 'price' of" in err and "must hold class labels" in err
+
+
+def test_output_dir_that_is_a_file(penguins, tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    argv = ["fit", str(penguins), "--target", "species", "--output-dir", str(taken)]
+    err = run_error(argv, capsys)
+    assert err == f"sklearn-backprop fit: error: {taken} is a file, not a directory"
+
+
+def test_unreadable_paths_give_no_errno(tmp_path, capsys):
+    err = run_error(["fit", str(tmp_path), "--target", "y"], capsys)
+    assert "Errno" not in err and f"{tmp_path} is a directory" in err
+    model = tmp_path / "model.skops"
+    model.mkdir()
+    err = run_error(["predict", str(model), str(tmp_path / "x.csv")], capsys)
+    assert "Errno" not in err and str(model) in err
+
+
+# ---------------------------------------------------------------- output
+
+
+def test_training_warnings_are_one_line_in_option_terms(capsys):
+    assert main(["fit", "--max-iter", "5"]) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "warning: BackpropClassifier reached --max-iter 5 before the loss stopped "
+        "improving by --tol 0.0001; raise --max-iter."
+    ]
+
+
+def test_grid_warns_once_about_unconverged_fits(capsys):
+    argv = ["grid", "--hidden-size", "2", "--learning-rate", "1", "--max-iter", "5"]
+    assert main(argv + ["--cv", "3"]) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "warning: 3 of 3 cross-validation fits reached --max-iter 5 before the "
+        "loss stopped improving; raise --max-iter"
+    ]
+
+
+@pytest.mark.parametrize("command", ["fit", "grid", "predict"])
+def test_help_gives_every_option_a_meaning_and_a_default(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    options = capsys.readouterr().out.split("options:")[1].split("examples:")[0]
+    # One entry per option: its flags, then its description.
+    entries = re.split(r"\n  (?=-)", options.strip())
+    assert len(entries) >= 3
+    for entry in entries:
+        if entry.startswith("-h, --help"):
+            continue
+        assert "default" in entry or "required" in entry, entry
+
+
+def test_predict_output_says_what_it_wrote(flowers, tmp_path, capsys):
+    data, new = flowers
+    out = tmp_path / "out"
+    main(["fit", str(data), "--target", "species", "--output-dir", str(out)])
+    labels = tmp_path / "labels.csv"
+    capsys.readouterr()
+    argv = ["predict", str(out / "model.skops"), str(new), "--output", str(labels)]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == f"wrote 3 predictions to {labels}\n"
+
+
+@pytest.mark.parametrize(
+    "loss, curves",
+    [("log_loss", ["loss", "accuracy"]), ("squared_error", ["mse", "accuracy"])],
+)
+def test_history_png_shows_the_reported_loss_and_accuracy(
+    loss, curves, tmp_path, monkeypatch
+):
+    drawn = []
+    original = _cli.HistoryDisplay.from_estimator
+
+    def record(estimator, **kwargs):
+        display = original(estimator, **kwargs)
+        drawn.append([ax.get_title() for ax in display.ax_])
+        return display
+
+    monkeypatch.setattr(_cli.HistoryDisplay, "from_estimator", record)
+    argv = ["fit", "--loss", loss, "--max-iter", "20", "--output-dir", str(tmp_path)]
+    assert main(argv) == 0
+    assert drawn == [curves]
+
+
+def ctrl_c_at_pass(monkeypatch, n):
+    """Make Ctrl-C arrive during the n-th pass over the training data."""
+    calls = {"n": 0}
+    pass_totals = _blockwise.pass_totals
+
+    def pass_totals_then_ctrl_c(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == n:
+            signal.raise_signal(signal.SIGINT)
+        return pass_totals(*args, **kwargs)
+
+    monkeypatch.setattr(_blockwise, "pass_totals", pass_totals_then_ctrl_c)
+
+
+def test_ctrl_c_during_fit_saves_what_was_trained(tmp_path, monkeypatch, capsys):
+    ctrl_c_at_pass(monkeypatch, 5)
+    argv = ["fit", "--max-iter", "1000", "--no-tol", "--output-dir", str(tmp_path)]
+    assert main(argv) == 130
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "interrupted: Ctrl-C ended training after 5 iterations; the model and "
+        "history trained so far are written above"
+    ]
+    assert len(pd.read_csv(tmp_path / "history.csv")) == 5
+    assert _cli.load_model(tmp_path / "model.skops")[-1].n_iter_ == 5
+
+
+def test_ctrl_c_during_grid_stops_the_search(tmp_path, monkeypatch, capsys):
+    ctrl_c_at_pass(monkeypatch, 5)
+    argv = ["grid", "--hidden-size", "2", "4", "--learning-rate", "1"]
+    assert main(argv + ["--output-dir", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == "sklearn-backprop grid: interrupted by Ctrl-C\n"
+    assert list(tmp_path.iterdir()) == []
