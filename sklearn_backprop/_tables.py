@@ -233,11 +233,13 @@ def describe(features, transformer, scale=True):
     numeric = branch_columns(transformer, NUMERIC)
     categorical = branch_columns(transformer, CATEGORICAL)
     filled = int(features.isna().to_numpy().sum())
-    numeric_steps = "median-filled, standardised" if scale else "median-filled"
-    return (
-        f"{len(numeric)} numeric ({numeric_steps}), {len(categorical)} categorical "
-        f"(most-frequent-filled, one-hot); {filled} missing values filled"
-    )
+    steps = "median-filled, standardised" if scale else "median-filled"
+    parts = [
+        f"{len(numeric)} numeric" + (f" ({steps})" if numeric else ""),
+        f"{len(categorical)} categorical"
+        + (" (most-frequent-filled, one-hot)" if categorical else ""),
+    ]
+    return f"{', '.join(parts)}; {filled} missing values filled"
 
 
 def prediction_table(path, transformer):

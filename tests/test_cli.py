@@ -478,3 +478,25 @@ def test_ctrl_c_during_grid_stops_the_search(tmp_path, monkeypatch, capsys):
     assert main(argv + ["--output-dir", str(tmp_path)]) == 130
     assert capsys.readouterr().err == "sklearn-backprop grid: interrupted by Ctrl-C\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_predict_refuses_a_hostile_model_file(flowers, tmp_path, capsys):
+    import skops.io
+    from sklearn.datasets import dump_svmlight_file
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.utils import resample
+
+    planted = tmp_path / "planted.txt"
+    hostile = make_pipeline(
+        FunctionTransformer(resample),
+        FunctionTransformer(
+            dump_svmlight_file, kw_args={"y": np.zeros(3), "f": str(planted)}
+        ),
+    )
+    path = tmp_path / "model.skops"
+    skops.io.dump(hostile, path)
+    err = run_error(["predict", str(path), str(flowers[1])], capsys)
+    assert "is not a model file written by fit: it holds the types" in err
+    assert "FunctionTransformer" in err
+    assert not planted.exists()
