@@ -22,6 +22,7 @@ from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
 
 from . import BackpropClassifier, HistoryDisplay, __version__
 from ._model_files import load_model, save_model, written_atomically
@@ -448,14 +449,35 @@ class TrainingReport:
                 raise KeyboardInterrupt
             self.interrupted = True
             return
-        lines = str(message).strip().splitlines()
-        text = in_command_line_terms(lines[0] if lines else category.__name__)
+        text = in_command_line_terms(first_line(message))
         if text not in self.shown:
             self.shown.add(text)
             print(f"warning: {text}", file=sys.stderr)
 
 
 # ----------------------------------------------------------------- commands
+
+
+def trained(estimator, X, y, args):
+    """Fit ``estimator``; an error about the data becomes one line naming it.
+
+    Invalid hyper-parameters keep scikit-learn's message, which names them.
+    """
+    try:
+        return estimator.fit(X, y)
+    except InvalidParameterError:
+        raise
+    except (ValueError, ArithmeticError) as exc:
+        source = args.data if args.data is not None else "iris"
+        raise CommandError(
+            f"cannot train on {source}: {in_command_line_terms(first_line(exc))}"
+        ) from None
+
+
+def first_line(exc):
+    """The first non-empty line of an exception's message, or its type's name."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[0].strip() if lines else type(exc).__name__
 
 
 def run_fit(args):
@@ -491,7 +513,7 @@ def run_fit(args):
     model = prepared_model(X_train, clf, args.scale)
     report = TrainingReport()
     with progress_shown(model), report.watch():
-        model.fit(X_train, y_train)
+        trained(model, X_train, y_train, args)
 
     history = clf.history_
     loss = "loss" if "loss" in history else "mse"
@@ -560,7 +582,7 @@ def run_grid(args):
         # Each fit's ConvergenceWarning would print from every worker process;
         # the fits' iteration counts below tell the same once.
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
-        search.fit(X, y)
+        trained(search, X, y, args)
     _warn_unconverged(search.cv_results_, args)
 
     results = pd.DataFrame(
@@ -669,7 +691,5 @@ def main(argv=None):
         return 2
     except (CommandError, TableError, ValueError, ArithmeticError) as exc:
         # Bad input: one line on stderr, no traceback.
-        lines = str(exc).strip().splitlines()
-        message = lines[0] if lines else type(exc).__name__
-        print(f"{prefix}: error: {message}", file=sys.stderr)
+        print(f"{prefix}: error: {first_line(exc)}", file=sys.stderr)
         return 2

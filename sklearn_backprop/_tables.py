@@ -87,7 +87,19 @@ def training_table(path, target, drop=()):
     if features.shape[1] == 0:
         raise TableError(f"{path} has no feature columns besides {target!r}")
     _check_target(table[target], target, path)
-    return typed_features(features, path), table[target], notices
+    return typed_features(features, path), class_labels(table[target]), notices
+
+
+def class_labels(column):
+    """Return the target column, whole numbers as integers.
+
+    A gap in a column of integer labels makes pandas read it as floats; once
+    the rows without a target are gone, the labels are integers again, so
+    that ``predict`` writes 2, not 2.0.
+    """
+    if pd.api.types.is_float_dtype(column) and (column == column.round()).all():
+        return column.astype(np.int64)
+    return column
 
 
 def saved_index(table):

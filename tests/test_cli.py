@@ -500,3 +500,29 @@ def test_predict_refuses_a_hostile_model_file(flowers, tmp_path, capsys):
     assert "is not a model file written by fit: it holds the types" in err
     assert "FunctionTransformer" in err
     assert not planted.exists()
+
+
+def test_training_errors_name_the_file_and_the_options(tmp_path, capsys):
+    path = tmp_path / "one_class.csv"
+    pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": ["a"] * 4}).to_csv(path, index=False)
+    err = run_error(["fit", str(path), "--target", "y", "--test-size", "1"], capsys)
+    assert err.startswith(f"sklearn-backprop fit: error: cannot train on {path}: ")
+    assert "only one class: 'a'" in err
+    # Advice speaks of options, not of parameters.
+    assert _cli.in_command_line_terms(
+        "Use a smaller learning_rate (now 10.0); max_iter=5, tol=None."
+    ) == ("Use a smaller --learning-rate (now 10.0); --max-iter 5, --tol None.")
+
+
+def test_integer_labels_with_gaps_stay_integers(tmp_path, capsys):
+    table = penguin_table()
+    table["species"] = table["species"].map({"Adelie": 0, "Chinstrap": 1, "Gentoo": 2})
+    table.loc[[2, 4], "species"] = np.nan  # read back as floats
+    path = tmp_path / "numbered.csv"
+    table.to_csv(path, index=False)
+    out = tmp_path / "out"
+    argv = ["fit", str(path), "--target", "species", "--output-dir", str(out)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["predict", str(out / "model.skops"), str(path)]) == 0
+    assert set(capsys.readouterr().out.split()[1:]) == {"0", "1", "2"}
