@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, compute_sample_weight
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -42,6 +43,10 @@ from ._training import (
     batch_slices,
     interrupt_after_epoch,
 )
+
+# The parameters that shape the network or its loss: they may not change between
+# a fit and a warm-started fit or partial_fit that continues from its weights.
+_SHAPING_PARAMS = ("hidden_size", "loss", "fit_intercept")
 
 
 class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
@@ -248,7 +253,10 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
             StrOptions({"auto"}),
         ],
         "tol": [Interval(Real, 0, None, closed="left"), None],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "shuffle": ["boolean"],
         "momentum": [Interval(Real, 0, 1, closed="left")],
@@ -345,9 +353,12 @@ default=None
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val must be given together.")
         continuing = self.warm_start and hasattr(self, "coefs_")
+        if continuing:
+            self._check_same_network("warm_start=True")
         X, y = self._validate_training_data(X, y, reset=not continuing)
         if continuing:
             self._check_same_target_kind(y)
+            self._check_same_classes(y)
         classes = self.classes_ if continuing else self._classes_of(y)
         Y = self._targets(y, classes, X)
         sample_weight = self._sample_weight(sample_weight, X, y)
@@ -358,7 +369,9 @@ default=None
             state = self._initial_state(X, Y, multilabel=y.ndim == 2)
         validation = None
         if X_val is not None:
-            X_val, y_val = self._validate_validation_data(X_val, y_val, X.dtype)
+            X_val, y_val = self._validate_validation_data(
+                X_val, y_val, X.dtype, multilabel=y.ndim == 2
+            )
             Y_val = self._targets(y_val, classes, X_val, name="y_val")
             validation = (X_val, Y_val, None)
         elif self.early_stopping:
@@ -400,6 +413,8 @@ default=None
             The updated estimator.
         """
         first_call = not hasattr(self, "coefs_")
+        if not first_call:
+            self._check_same_network("partial_fit")
         X, y = self._validate_training_data(X, y, reset=first_call)
         if not first_call:
             self._check_same_target_kind(y)
@@ -435,25 +450,53 @@ default=None
             order="C",
             multi_output=True,
         )
-        y = to_numpy(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        return X, y
+        return X, self._checked_labels(y, "y")
 
-    def _validate_validation_data(self, X_val, y_val, dtype):
-        """Validate ``X_val`` and ``y_val`` like data given to predict."""
+    def _validate_validation_data(self, X_val, y_val, dtype, multilabel):
+        """Validate ``X_val`` like data given to predict, ``y_val`` like ``y``."""
         X_val = validate_data(
             self, X_val, reset=False, accept_sparse="csr", dtype=dtype, order="C"
         )
-        y_val = to_numpy(np.asarray(y_val) if isinstance(y_val, list) else y_val)
-        if y_val.ndim == 2 and y_val.shape[1] == 1:
-            y_val = column_or_1d(y_val, warn=True)
-        if X_val.shape[0] != len(y_val):
+        if not sp.issparse(y_val):
+            y_val = np.asarray(y_val) if isinstance(y_val, list) else y_val
+        y_val = self._checked_labels(y_val, "y_val")
+        if X_val.shape[0] != y_val.shape[0]:
             raise ValueError(
-                f"X_val has {X_val.shape[0]} rows but y_val has {len(y_val)} entries."
+                f"X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]} "
+                "entries."
             )
+        if (y_val.ndim == 2) != multilabel:
+            kind = "a label indicator matrix" if multilabel else "class labels"
+            raise ValueError(f"y_val must be {kind}, like y.")
         return X_val, y_val
+
+    @staticmethod
+    def _checked_labels(y, name):
+        """Return class labels or a dense indicator matrix, refusing other targets.
+
+        A sparse indicator matrix becomes dense (the network's outputs are dense
+        anyway); a column vector becomes 1-D, with scikit-learn's warning.
+        """
+        if sp.issparse(y):
+            y = y.toarray()
+        y = to_numpy(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        kind = type_of_target(y, input_name=name)
+        if kind == "multiclass-multioutput":
+            raise ValueError(
+                f"{name} is a 2-D array of class labels with more than two values "
+                "(multiclass-multioutput), which BackpropClassifier does not "
+                "support: give one column of class labels, or a 0/1 indicator "
+                "matrix for multilabel targets."
+            )
+        if kind not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(
+                f"Unknown label type: {kind!r} in {name}, which must hold class "
+                "labels (or be a 0/1 indicator matrix for multilabel targets), "
+                "not continuous values or mixed types."
+            )
+        return y
 
     @staticmethod
     def _classes_of(y):
@@ -496,6 +539,38 @@ default=None
             raise ValueError(
                 f"y must be {fitted}, like the targets the model was fitted on."
             )
+
+    def _check_same_classes(self, y):
+        """Refuse a warm-started fit whose labels are not the fitted classes."""
+        if y.ndim == 2:  # the indicator's width is checked with the encoding
+            return
+        classes = np.unique(y)
+        if not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"y has the classes {classes.tolist()}, but the model was fitted "
+                f"on {self.classes_.tolist()}: warm_start=True continues with the "
+                "same classes. Use partial_fit for batches that hold some of "
+                "them, or warm_start=False to train anew."
+            )
+
+    def _check_same_network(self, how):
+        """Refuse to continue training after a parameter that shapes the network
+        or its loss has changed: the fitted weights belong to the old one."""
+        fitted = getattr(self, "_network_params", None)
+        if fitted is None:  # saved by a version that did not record them
+            return
+        for name, value in fitted.items():
+            if getattr(self, name) != value:
+                raise ValueError(
+                    f"{name} is {getattr(self, name)!r}, but the model was fitted "
+                    f"with {name}={value!r}, which shapes the network: {how} "
+                    "cannot continue from its weights. Set it back, or set "
+                    "warm_start=False (or use a new estimator) to train anew."
+                )
+
+    def _shaping_params(self):
+        """The parameters that fix the network and its loss, by name."""
+        return {name: getattr(self, name) for name in _SHAPING_PARAMS}
 
     def _targets(self, y, classes, X, name="y"):
         """Return the target matrix in the dtype, library and device of ``X``."""
@@ -553,12 +628,34 @@ default=None
         part as a tuple of the same three.
         """
         arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-        parts = train_test_split(
-            *arrays,
-            test_size=self.validation_fraction,
-            stratify=stratify,
-            random_state=rng,
-        )
+        n_rows = X.shape[0]
+        n_held_out = math.ceil(self.validation_fraction * n_rows)
+        if stratify is not None:
+            n_classes = np.unique(stratify).size
+            if n_held_out < n_classes:
+                # The smallest fraction that holds out one row per class,
+                # rounded up to three decimals.
+                smallest = math.ceil(n_classes / n_rows * 1000) / 1000
+                raise ValueError(
+                    f"early_stopping holds out validation_fraction="
+                    f"{self.validation_fraction} of the {n_rows} training rows, "
+                    f"{n_held_out}, too few for one of each of the {n_classes} "
+                    f"classes: use validation_fraction={smallest} or more, or "
+                    "give X_val and y_val."
+                )
+        try:
+            parts = train_test_split(
+                *arrays,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+                random_state=rng,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping cannot hold out validation_fraction="
+                f"{self.validation_fraction} of the {n_rows} training rows: {exc} "
+                "Give X_val and y_val instead."
+            ) from None
         train, held_out = parts[::2], parts[1::2]
         if sample_weight is None:
             train, held_out = train + [None], held_out + [None]
@@ -753,6 +850,7 @@ default=None
     def _store(self, state, classes):
         """Make a training state the estimator's fitted state."""
         self.classes_ = classes
+        self._network_params = self._shaping_params()
         self.coefs_ = state.coefs
         self.intercepts_ = state.intercepts
         self.out_activation_ = state.out_activation

@@ -269,3 +269,94 @@ def test_same_random_state_is_bit_identical_across_processes():
     }
     assert len(digests) == 1
     assert len(next(iter(digests))) == len(hashlib.sha256().hexdigest())
+
+
+# ------------------------------------------------------ targets and warm starts
+
+
+def test_multiclass_multioutput_y_is_refused(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="y is a 2-D array of class labels"):
+        BackpropClassifier().fit(X, np.c_[y, 2 - y])
+
+
+def test_sparse_indicator_y_trains_as_the_dense_one(iris):
+    X, y = iris
+    Y = np.c_[y == 0, y == 1, y > 0].astype(int)
+    params = dict(max_iter=20, tol=None, random_state=0)
+    dense = BackpropClassifier(**params).fit(X, Y)
+    sparse = BackpropClassifier(**params).fit(X, sp.csr_matrix(Y))
+    assert_array_equal(sparse.history_["loss"], dense.history_["loss"])
+    assert_array_equal(sparse.predict(X), dense.predict(X))
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("fit_intercept", False), ("loss", "squared_error"), ("hidden_size", 7)],
+)
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_changing_the_network_refuses_to_continue(iris, name, value, how):
+    X, y = iris
+    clf = BackpropClassifier(max_iter=5, tol=None, warm_start=True, random_state=0)
+    if how == "warm_start":
+        clf.fit(X, y)
+    else:
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    before = [W.copy() for W in clf.coefs_ + clf.intercepts_]
+    clf.set_params(**{name: value})
+    message = f"{name} is {value!r}, but the model was fitted with {name}="
+    with pytest.raises(ValueError, match=message + r".*warm_start=False"):
+        clf.fit(X, y) if how == "warm_start" else clf.partial_fit(X, y)
+    for W, saved in zip(clf.coefs_ + clf.intercepts_, before):
+        assert_array_equal(W, saved)
+    # Without warm_start, fit trains the new network.
+    clf.set_params(warm_start=False).fit(X, y)
+    assert clf.coefs_[0].shape[1] == clf.hidden_size
+
+
+def test_warm_started_fit_on_fewer_classes_is_refused(iris):
+    X, y = iris
+    clf = BackpropClassifier(max_iter=3, tol=None, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match=r"y has the classes \[0, 1\], but the"):
+        clf.fit(X[y < 2], y[y < 2])
+    # partial_fit batches may hold some of the classes.
+    clf.partial_fit(X[y < 2], y[y < 2])
+    assert clf.n_iter_ == 4
+
+
+@pytest.mark.parametrize(
+    "y_val, message",
+    [
+        (np.linspace(0.1, 0.9, 30), r"Unknown label type: 'continuous' in y_val"),
+        ([None] * 30, r"Unknown label type: 'unknown' in y_val"),
+        (np.eye(3)[np.arange(30) % 3], r"y_val must be class labels, like y"),
+        (np.c_[np.arange(30) % 3, np.arange(30) % 3], "y_val is a 2-D array"),
+        (np.full(30, 7), r"y_val contains labels not in classes_ \[0, 1, 2\]: \[7\]"),
+    ],
+)
+def test_y_val_is_validated_like_y(iris, y_val, message):
+    X, y = iris
+    with pytest.raises(ValueError, match=message):
+        BackpropClassifier().fit(X, y, X_val=X[:30], y_val=y_val)
+
+
+def test_validation_split_too_small_names_the_smallest_fraction(iris):
+    X, y = iris
+    X, y = X[::5], y[::5]  # 30 rows, 10 of each class
+    clf = BackpropClassifier(early_stopping=True, validation_fraction=0.05)
+    with pytest.raises(
+        ValueError,
+        match=r"validation_fraction=0\.05 of the 30 training rows, 2, too few for "
+        r"one of each of the 3 classes: use validation_fraction=0\.1 or more",
+    ):
+        clf.fit(X, y)
+    clf.set_params(validation_fraction=0.1, max_iter=5, tol=None).fit(X, y)
+    assert clf.best_iteration_ is not None
+
+
+def test_n_iter_no_change_inf_never_stops_on_patience(iris):
+    X, y = iris
+    clf = BackpropClassifier(n_iter_no_change=np.inf, max_iter=400, tol=0.5)
+    with pytest.warns(Warning, match="reached max_iter=400"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 400
