@@ -108,9 +108,10 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
         running to ``max_iter`` instead raises no cross-validated accuracy by
         more than a point.
 
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or np.inf, default=10
         Number of consecutive iterations without an improvement of ``tol`` after
-        which training stops. Ignored when ``tol`` is None. 10, as in
+        which training stops; ``np.inf`` never stops on it. Ignored when ``tol``
+        is None. 10, as in
         MLPClassifier: a full-batch loss falls smoothly, so ten iterations in a
         row below ``tol`` mark a plateau rather than a pause.
 
@@ -154,6 +155,9 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
     warm_start : bool, default=False
         Whether ``fit`` continues from the weights of the previous call instead
         of drawing new ones. The history then grows, its index counting on.
+        Continuing (here or with :meth:`partial_fit`) needs the same classes and
+        the same ``hidden_size``, ``loss`` and ``fit_intercept``, which shape
+        the network; a change raises ValueError.
 
     verbose : int, default=0
         Print one line of metrics per iteration when positive.

@@ -526,3 +526,18 @@ def test_integer_labels_with_gaps_stay_integers(tmp_path, capsys):
     capsys.readouterr()
     assert main(["predict", str(out / "model.skops"), str(path)]) == 0
     assert set(capsys.readouterr().out.split()[1:]) == {"0", "1", "2"}
+
+
+def test_columns_without_values_are_dropped_and_features_required(tmp_path, capsys):
+    table = penguin_table()
+    table["notes"] = np.nan
+    path = tmp_path / "notes.csv"
+    table.to_csv(path, index=False)
+    assert main(["fit", str(path), "--target", "species"]) == 0
+    assert f"note: dropped columns of {path} without any value: 'notes'" in (
+        capsys.readouterr().err
+    )
+    only_target = tmp_path / "only_target.csv"
+    table[["species", "notes"]].to_csv(only_target, index=False)
+    err = run_error(["fit", str(only_target), "--target", "species"], capsys)
+    assert err.endswith(f"{only_target} has no feature columns besides 'species'")
