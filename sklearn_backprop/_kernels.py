@@ -18,12 +18,38 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
-# Numba's options for every kernel: compiled once per machine and cached on disk;
-# the GIL released; contraction of multiply-adds into FMA instructions allowed,
-# nothing else that would change results for infinities and NaN; division by
-# zero gives inf or NaN as in NumPy, not an exception, which keeps loops SIMD.
+
+def _can_cache():
+    """Whether Numba finds a place to cache this module's kernels on disk.
+
+    Decorating a function with ``cache=True`` makes Numba look for a directory
+    it can write: ``NUMBA_CACHE_DIR``, the ``__pycache__`` beside the source,
+    then the user's cache directory (``XDG_CACHE_HOME`` or ``~/.cache``). Where
+    there is none, as in a read-only image run as an arbitrary user, it raises
+    a RuntimeError, and importing the kernels would fail. Asking it about a
+    function of this file, which it never compiles, keeps its own rules and
+    costs a fraction of a millisecond, once.
+    """
+
+    def probe():
+        pass
+
+    try:
+        njit(cache=True)(probe)
+    except RuntimeError:
+        return False
+    return True
+
+
+CACHE = _can_cache()
+
+# Numba's options for every kernel: compiled once per machine and cached on disk
+# where Numba can write, else compiled in each process (CACHE); the GIL
+# released; contraction of multiply-adds into FMA instructions allowed, nothing
+# else that would change results for infinities and NaN; division by zero gives
+# inf or NaN as in NumPy, not an exception, which keeps loops SIMD.
 OPTIONS = {
-    "cache": True,
+    "cache": CACHE,
     "nogil": True,
     "fastmath": {"contract"},
     "error_model": "numpy",
@@ -307,7 +333,12 @@ def small_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
     return sums
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+# The options of descend: those of every kernel but fast-math, so that it
+# rounds as NumPy does.
+EXACT_OPTIONS = {key: value for key, value in OPTIONS.items() if key != "fastmath"}
+
+
+@njit(**EXACT_OPTIONS)
 def descend(param, total, N, alpha, velocity, learning_rate, momentum):
     """One gradient-descent step of ``param`` along the mean gradient, in place.
 
