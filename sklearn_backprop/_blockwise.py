@@ -2,21 +2,29 @@
 
 An ``n_samples x hidden_size`` array never exists whole: each block of rows goes
 forward (and backward) while it is in cache and leaves behind sums of metrics
-and gradients. Threads take contiguous shares of the rows, and their sums are
-added in a fixed order, so results are deterministic for a given number of
-threads. A block goes through the whole-array formulas of :mod:`._network`,
-operation for operation (:func:`formula_share_totals`), or, for softmax outputs
-on NumPy arrays, through the compiled kernels of :mod:`._kernels`
-(:func:`compiled_share_totals`); :func:`use_kernels` decides.
+and gradients. The blocks depend only on the number of rows and the hidden
+layer's size; threads take them one at a time, their sums are added in block
+order whichever thread computed them, and BLAS runs on one thread meanwhile, so
+a pass gives the same bits on any number of threads and cores. A block goes
+through the whole-array formulas of :mod:`._network`, operation for operation
+(:func:`formula_block_totals`), or, for softmax outputs on NumPy arrays, through
+the compiled kernels of :mod:`._kernels` (:func:`compiled_block_totals`);
+:func:`use_kernels` decides.
+
+The threads and the hold on BLAS's threads belong to the process: made on first
+use under a lock, shared by the passes that run at the same time, and forgotten
+in a child made by ``fork``, which inherits them without their threads.
 """
 
 import functools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils._chunking import gen_batches, get_chunk_n_rows
 
 from . import _kernels, _network
@@ -37,20 +45,37 @@ GRADIENT_ROWS = 128
 # Below this many hidden activations a pass runs on one thread: starting
 # threads costs more than they save.
 MIN_ELEMENTS_PER_THREAD = 200_000
+# Where a pass is worth threads, it has a multiple of this many blocks, of
+# equal sizes, so that 1, 2, 4 or 8 threads share its rows evenly (five blocks
+# on two threads took as long as six).
+BLOCKS_MULTIPLE = 8
 
 
 def block_rows(hidden_size):
-    """Rows per block for a hidden layer of ``hidden_size`` units."""
+    """Most rows per block for a hidden layer of ``hidden_size`` units."""
     return max(64, BLOCK_ELEMENTS // hidden_size)
 
 
-def block_slices(rows, hidden_size):
-    """The blocks of the slice ``rows``, as slices, for a hidden layer's size."""
-    step = block_rows(hidden_size)
-    return [
-        slice(begin, min(begin + step, rows.stop))
-        for begin in range(rows.start, rows.stop, step)
-    ]
+def n_blocks(n_rows, hidden_size):
+    """Number of blocks in a pass over ``n_rows`` rows."""
+    count = -(-n_rows // block_rows(hidden_size))
+    if n_rows * hidden_size >= 2 * MIN_ELEMENTS_PER_THREAD:
+        count = -(-count // BLOCKS_MULTIPLE) * BLOCKS_MULTIPLE
+    return max(1, min(count, n_rows))
+
+
+def block_slices(n_rows, hidden_size):
+    """The blocks of ``n_rows`` rows, as slices, for a hidden layer's size.
+
+    They depend on nothing else, the number of threads least of all: a pass's
+    sums are those of these blocks, added in this order. Their sizes differ by
+    at most a row.
+    """
+    count = n_blocks(n_rows, hidden_size)
+    if count == 1:
+        return [slice(0, n_rows)]
+    edges = [n_rows * index // count for index in range(count + 1)]
+    return [slice(begin, end) for begin, end in zip(edges[:-1], edges[1:])]
 
 
 @functools.cache
@@ -64,8 +89,7 @@ def available_cores():
 def n_threads_for(n_rows, hidden_size):
     """Number of threads worth using for a pass over ``n_rows`` rows."""
     useful = (n_rows * hidden_size) // MIN_ELEMENTS_PER_THREAD
-    n_blocks = -(-n_rows // block_rows(hidden_size))
-    return max(1, min(available_cores(), useful, n_blocks))
+    return max(1, min(available_cores(), useful, n_blocks(n_rows, hidden_size)))
 
 
 @dataclass
@@ -92,6 +116,21 @@ class Totals:
             _add_lists(self.coef_sums, other.coef_sums),
             _add_lists(self.intercept_sums, other.intercept_sums),
         )
+
+    def __iadd__(self, other):
+        # The same sums as ``+``, into these arrays where their library allows:
+        # a pass adds up the totals of many blocks, each the size of the weights.
+        self.weight += other.weight
+        self.loss += other.loss
+        self.squared_error += other.squared_error
+        self.correct += other.correct
+        for sums, more in [
+            (self.coef_sums, other.coef_sums),
+            (self.intercept_sums, other.intercept_sums),
+        ]:
+            for index in range(len(sums or ())):
+                sums[index] += more[index]
+        return self
 
     def metrics(self, loss, n_outputs):
         """Return the mean ``loss``, ``mse`` and ``accuracy`` over the rows."""
@@ -151,13 +190,13 @@ def block_totals(
     return totals
 
 
-def formula_share_totals(
+def formula_block_totals(
     X,
     Y,
     sample_weight,
     coefs,
     intercepts,
-    rows,
+    block,
     *,
     loss,
     output,
@@ -165,32 +204,27 @@ def formula_share_totals(
     metrics,
     gradients,
 ):
-    """:func:`block_totals` summed over ``rows`` (a slice), block by block."""
-    totals = None
-    for block in block_slices(rows, coefs[0].shape[1]):
-        weights = None if sample_weight is None else sample_weight[block]
-        block_sums = block_totals(
-            X[block, :],
-            Y[block, :],
-            weights,
-            coefs,
-            intercepts,
-            loss,
-            output,
-            multilabel,
-            metrics=metrics,
-            gradients=gradients,
-        )
-        totals = block_sums if totals is None else totals + block_sums
-    return totals
+    """:func:`block_totals` of the rows ``block`` (a slice) of the data."""
+    return block_totals(
+        X[block, :],
+        Y[block, :],
+        None if sample_weight is None else sample_weight[block],
+        coefs,
+        intercepts,
+        loss,
+        output,
+        multilabel,
+        metrics=metrics,
+        gradients=gradients,
+    )
 
 
-def compiled_share_totals(
-    X, Y, sample_weight, coefs, intercepts, rows, *, metrics, gradients
+def compiled_block_totals(
+    X, Y, sample_weight, coefs, intercepts, block, *, metrics, gradients
 ):
-    """:func:`block_totals` summed over ``rows`` (a slice), with compiled kernels.
+    """:func:`block_totals` of the rows ``block`` (a slice), with compiled kernels.
 
-    The same formulas, block by block: small blocks entirely in compiled loops
+    The same formulas: a small block entirely in compiled loops
     (:func:`._kernels.small_pass`), others with the matrix products in BLAS and
     the elementwise work between them in one fused loop per layer.
     """
@@ -200,7 +234,6 @@ def compiled_share_totals(
         b1, b2 = np.zeros(W1.shape[1], dtype), np.zeros(W2.shape[1], dtype)
     else:
         b1, b2 = intercepts
-    sums = np.zeros(3)
     grads = ()
     if gradients:
         # np.zeros, several times faster than np.zeros_like on small arrays.
@@ -210,24 +243,22 @@ def compiled_share_totals(
             np.zeros(W2.shape, dtype),
             np.zeros(b2.shape, dtype),
         )
-    no_weights = np.empty(0, dtype)
-    macs_per_row = W1.shape[1] * (W1.shape[0] + W2.shape[1])
-    for block in block_slices(rows, W1.shape[1]):
-        weights = no_weights if sample_weight is None else sample_weight[block]
-        args = (X[block], Y[block], weights, W1, b1, W2, b2, metrics, grads)
-        if (block.stop - block.start) * macs_per_row <= SMALL_BLOCK_MACS:
-            sums += _kernels.small_pass(*args)
-        else:
-            sums += _blas_block_pass(*args)
-    weight = rows.stop - rows.start
-    if sample_weight is not None:
-        weight = sample_weight[rows].sum()
+    weights = np.empty(0, dtype) if sample_weight is None else sample_weight[block]
+    kernel = _kernels.small_pass if is_small(block, W1, W2) else _blas_block_pass
+    sums = kernel(X[block], Y[block], weights, W1, b1, W2, b2, metrics, grads)
+    weight = block.stop - block.start if sample_weight is None else weights.sum()
     totals = Totals(weight, *sums.tolist())
     if gradients:
         totals.coef_sums = [grads[0], grads[2]]
         if intercepts is not None:
             totals.intercept_sums = [grads[1], grads[3]]
     return totals
+
+
+def is_small(block, W1, W2):
+    """Whether the block runs entirely in compiled loops (see SMALL_BLOCK_MACS)."""
+    macs_per_row = W1.shape[1] * (W1.shape[0] + W2.shape[1])
+    return (block.stop - block.start) * macs_per_row <= SMALL_BLOCK_MACS
 
 
 def _blas_block_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
@@ -264,10 +295,6 @@ def use_kernels(X, output):
     )
 
 
-_executor = None
-_blas_controller = None
-
-
 def _prime_blas():
     """Run one product of each float type on BLAS's own threads.
 
@@ -283,26 +310,246 @@ def _prime_blas():
         square @ square
 
 
-def _run_in_threads(function, shares):
-    """Run ``function(start, stop)`` for each share in its own thread.
+class _BlasHold:
+    """BLAS held to one thread while passes run, then given back its threads.
 
-    The BLAS library is held to one thread meanwhile, so that the threads here
-    and its own do not compete for the same cores.
+    BLAS's threads are set for the whole process, so the passes running at the
+    same time share one hold: the first sets one thread, the last restores what
+    the first found, in whatever order and threads they end. (A setting that
+    other code makes meanwhile is undone with the hold.) Callers serialise
+    :meth:`take` and :meth:`give_back`.
     """
-    global _executor, _blas_controller
-    if _executor is None:
-        from threadpoolctl import ThreadpoolController
 
-        _executor = ThreadPoolExecutor(max_workers=available_cores())
-        _blas_controller = ThreadpoolController()
-        _prime_blas()
-    limit = (
-        _blas_controller.limit(limits=1, user_api="blas")
-        if _blas_controller.select(user_api="blas")
-        else nullcontext()
+    def __init__(self):
+        self._libraries = None
+        self._holders = 0
+        # The libraries' threads before the hold; None where it changed nothing.
+        self._saved = None
+
+    def take(self):
+        """Hold BLAS to one thread, or join the hold already on."""
+        if self._holders == 0:
+            saved = [library.num_threads for library in self._blas_libraries()]
+            if any(count not in (1, None) for count in saved):
+                self._set([1] * len(saved))
+                self._saved = saved
+        self._holders += 1
+
+    def give_back(self):
+        """Leave the hold; the last to leave restores BLAS's threads."""
+        self._holders -= 1
+        if self._holders == 0 and self._saved is not None:
+            self._set(self._saved)
+            self._saved = None
+
+    def end_in_child(self):
+        """End the hold in a child made by ``fork``, whoever held it.
+
+        The passes that held it ran in other threads of the parent, which the
+        child has not: none will end here and give BLAS back its threads.
+        """
+        if self._holders:
+            self._holders = 1
+            self.give_back()
+
+    def _blas_libraries(self):
+        """threadpoolctl's controllers of the BLAS libraries, made on first use.
+
+        BLAS runs a product on its own threads first (see :func:`_prime_blas`).
+        """
+        if self._libraries is None:
+            from threadpoolctl import ThreadpoolController
+
+            _prime_blas()
+            blas = ThreadpoolController().select(user_api="blas")
+            self._libraries = blas.lib_controllers
+        return self._libraries
+
+    def _set(self, counts):
+        from threadpoolctl import OpenBLASController
+
+        for library, count in zip(self._libraries, counts):
+            if count is not None:
+                library.set_num_threads(count)
+        # threadpoolctl (from 3.8) lets one thread at a time set OpenBLAS's
+        # threads, the first to try, and silently ignores the others: this one
+        # lets go, so that the pass that ends last, in any thread, can restore
+        # them (and other code set them after).
+        getattr(OpenBLASController, "clear_controlling_thread", lambda: None)()
+
+
+class _ProcessThreads:
+    """A process's pool of threads for passes, and its hold on BLAS's threads.
+
+    ``lock`` guards both: threads that start their first passes at once find one
+    pool, complete, and one hold.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self._executor = None
+        self.blas_hold = _BlasHold()
+
+    def executor(self):
+        """The pool of threads for passes, started on first use."""
+        with self.lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=available_cores(),
+                    thread_name_prefix="sklearn_backprop",
+                )
+            return self._executor
+
+    @contextmanager
+    def blas_on_one_thread(self):
+        """Hold BLAS to one thread meanwhile (see :class:`_BlasHold`)."""
+        with self.lock:
+            self.blas_hold.take()
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.blas_hold.give_back()
+
+
+_threads = _ProcessThreads()
+
+
+def _before_fork():
+    # The child then finds the state whole, not halfway through a change.
+    _threads.lock.acquire()
+
+
+def _after_fork_in_parent():
+    _threads.lock.release()
+
+
+def _after_fork_in_child():
+    # The child inherits the pool without its threads: a pass would wait on
+    # them forever. It starts afresh.
+    global _threads
+    _threads.blas_hold.end_in_child()
+    _threads.lock.release()
+    _threads = _ProcessThreads()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
     )
-    with limit:
-        return list(_executor.map(lambda share: function(*share), shares))
+    # A child may be given other cores than its parent. (The function is bound
+    # now: tests put others in the module's name.)
+    os.register_at_fork(after_in_child=available_cores.cache_clear)
+
+
+def blas_on_one_thread():
+    """Return a context manager that holds BLAS to one thread, as passes do.
+
+    Holds nest and are shared with the passes' own: code that runs many small
+    passes (a fit) within one spares each pass the cost of setting BLAS's
+    threads and restoring them (10 to 20 µs with two BLAS libraries loaded).
+    """
+    return _threads.blas_on_one_thread()
+
+
+class _InOrderSum:
+    """The running sum of a pass's block totals, added in block order.
+
+    Threads take the blocks' indices from it one at a time and hand back each
+    block's totals; these join the sum only after those of every block before,
+    so the sum is the same, bit for bit, on any number of threads. A thread
+    takes no block more than ``lead`` blocks ahead of the sum, which bounds the
+    totals waiting to be added.
+    """
+
+    def __init__(self, n_blocks, lead):
+        self._condition = threading.Condition()
+        self._n_blocks = n_blocks
+        self._lead = lead
+        self._taken = 0
+        self._added = 0
+        self._waiting = {}
+        self._stopped = False
+        self.total = None
+
+    def _may_take(self):
+        return (
+            self._stopped
+            or self._taken == self._n_blocks
+            or self._taken - self._added < self._lead
+        )
+
+    def take(self):
+        """Return the index of the next block to compute; None when none is left."""
+        with self._condition:
+            self._condition.wait_for(self._may_take)
+            if self._stopped or self._taken == self._n_blocks:
+                return None
+            self._taken += 1
+            return self._taken - 1
+
+    def add(self, index, totals):
+        """Add the ``totals`` of block ``index``, after those of the blocks before."""
+        with self._condition:
+            self._waiting[index] = totals
+            while self._added in self._waiting:
+                block = self._waiting.pop(self._added)
+                if self.total is None:
+                    self.total = block
+                else:
+                    self.total += block
+                self._added += 1
+            self._condition.notify_all()
+
+    def stop(self):
+        """Hand out no more blocks: a thread failed, and the pass with it."""
+        with self._condition:
+            self._stopped = True
+            self._condition.notify_all()
+
+    def wait(self):
+        """Wait until the totals of every block are added, or the pass stops."""
+        with self._condition:
+            self._condition.wait_for(
+                lambda: self._stopped or self._added == self._n_blocks
+            )
+
+
+def _sum_on_threads(function, blocks, n_threads):
+    """Return the sum of ``function(block)`` over ``blocks``, on ``n_threads``.
+
+    Threads of the pool compute the blocks while the calling thread waits: when
+    the main thread computed blocks too, the other thread waited for the GIL
+    for a whole switch interval (5 ms) on one block in ten. An error in a
+    thread, or an interruption of the wait (Ctrl-C), stops the others after
+    their block; the error is raised here.
+    """
+    # Room for four blocks a thread: one slowed by the machine's other work
+    # does not stop the others at once.
+    running_sum = _InOrderSum(len(blocks), lead=4 * n_threads)
+
+    def work():
+        try:
+            while (index := running_sum.take()) is not None:
+                running_sum.add(index, function(blocks[index]))
+        except BaseException:
+            running_sum.stop()
+            raise
+
+    executor = _threads.executor()
+    workers = [executor.submit(work) for _ in range(n_threads)]
+    try:
+        running_sum.wait()
+    except BaseException:
+        running_sum.stop()
+        raise
+    for worker in workers:
+        # One still queued behind other passes' threads has nothing left to do.
+        if not worker.cancel():
+            worker.result()
+    return running_sum.total
 
 
 def pass_totals(
@@ -322,33 +569,32 @@ def pass_totals(
     """Return the Totals of a pass over all rows of ``X``, blockwise and threaded.
 
     ``metrics`` and ``gradients`` say which sums to compute, as in
-    :func:`block_totals`; ``n_threads`` defaults to :func:`n_threads_for`.
+    :func:`block_totals`; ``n_threads`` defaults to :func:`n_threads_for`. The
+    result does not depend on ``n_threads``.
     """
     n_rows, hidden_size = X.shape[0], coefs[0].shape[1]
-    if n_threads is None:
-        n_threads = n_threads_for(n_rows, hidden_size)
+    blocks = block_slices(n_rows, hidden_size)
     compiled = use_kernels(X, output)
 
-    def share_totals(start, stop):
-        rows = slice(start, stop)
+    def totals_of(block):
         if compiled:
-            return compiled_share_totals(
+            return compiled_block_totals(
                 X,
                 Y,
                 sample_weight,
                 coefs,
                 intercepts,
-                rows,
+                block,
                 metrics=metrics,
                 gradients=gradients,
             )
-        return formula_share_totals(
+        return formula_block_totals(
             X,
             Y,
             sample_weight,
             coefs,
             intercepts,
-            rows,
+            block,
             loss=loss,
             output=output,
             multilabel=multilabel,
@@ -356,33 +602,74 @@ def pass_totals(
             gradients=gradients,
         )
 
-    if n_threads == 1 or namespace(X) is not np:
-        # Other array libraries run their own threads (or a GPU) on one block.
-        return share_totals(0, n_rows)
-    edges = np.linspace(0, n_rows, n_threads + 1).astype(int)
-    results = _run_in_threads(share_totals, list(zip(edges[:-1], edges[1:])))
-    total = results[0]
-    for result in results[1:]:
-        total = total + result
+    if namespace(X) is not np:
+        # Other array libraries run their own threads (or a GPU) on each block.
+        return _sum_in_order(totals_of, blocks)
+    # OpenBLAS's results depend on its number of threads, which differs from one
+    # machine to the next: on one thread, the products' bits are the same on
+    # all. Blocks entirely in compiled loops call no BLAS, and skip the hold's
+    # cost (the last block is the largest). The formulas' products, even small
+    # ones such as column sums over 1000 rows, are not spared.
+    no_blas = compiled and is_small(blocks[-1], *coefs)
+    with nullcontext() if no_blas else blas_on_one_thread():
+        if len(blocks) > 1 and n_threads is None:
+            n_threads = n_threads_for(n_rows, hidden_size)
+        if len(blocks) == 1 or n_threads == 1:
+            return _sum_in_order(totals_of, blocks)
+        return _sum_on_threads(totals_of, blocks, min(n_threads, len(blocks)))
+
+
+def _sum_in_order(function, blocks):
+    """Return the sum of ``function(block)`` over ``blocks``, on this thread."""
+    total = function(blocks[0])
+    for block in blocks[1:]:
+        total += function(block)
     return total
 
 
 def predict_outputs(X, coefs, intercepts, *, output, normalise, log=False):
     """Return the class probabilities (or their logarithms) for ``X``, in chunks.
 
-    Each chunk's hidden activations fit in scikit-learn's ``working_memory``
+    Each chunk's hidden activations, and its copy in the weights' precision
+    where ``X`` has another, fit in scikit-learn's ``working_memory``
     (``sklearn.set_config``), whatever the number of rows; see
-    :func:`._network.probabilities` for ``normalise`` and ``log``.
+    :func:`._network.probabilities` for ``normalise`` and ``log``. The outputs
+    take the dtype of ``X``.
     """
     xp = namespace(coefs[0])
     n_rows, hidden_size = X.shape[0], coefs[0].shape[1]
     n_outputs = coefs[1].shape[1]
-    # Per row: the hidden activations and two arrays of outputs.
-    row_bytes = xp.finfo(X.dtype).bits // 8 * (hidden_size + 2 * n_outputs)
+    # NumPy's promotion: a float64 model computes float32 X in float64.
+    dtype = xp.result_type(X.dtype, coefs[0].dtype)
+    # Per row: its copy, the hidden activations and two arrays of outputs.
+    row_elements = _row_copy_elements(X, dtype) + hidden_size + 2 * n_outputs
+    row_bytes = xp.finfo(dtype).bits // 8 * row_elements
     chunk_rows = get_chunk_n_rows(row_bytes, max_n_rows=n_rows)
     outputs = xp.empty((n_rows, n_outputs), dtype=X.dtype, **same_device(coefs[0]))
     for rows in gen_batches(n_rows, chunk_rows):
         outputs[rows, :] = _network.probabilities(
-            X[rows, :], coefs, intercepts, output, normalise=normalise, log=log
+            _as_dtype(X[rows, :], dtype, xp),
+            coefs,
+            intercepts,
+            output,
+            normalise=normalise,
+            log=log,
         )
     return outputs
+
+
+def _row_copy_elements(X, dtype):
+    """Elements per row of the copy of ``X`` in ``dtype``: none if it has it."""
+    if X.dtype == dtype:
+        return 0
+    if sp.issparse(X):
+        # Only the stored values, one row's share of them on average.
+        return -(-X.nnz // max(1, X.shape[0]))
+    return X.shape[1]
+
+
+def _as_dtype(array, dtype, xp):
+    """Return ``array`` (NumPy, SciPy sparse or of ``xp``) in ``dtype``."""
+    if xp is np:
+        return array.astype(dtype, copy=False)
+    return xp.astype(array, dtype, copy=False)
