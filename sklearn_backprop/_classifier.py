@@ -733,7 +733,10 @@ default=None
             return Y.astype(int) if state.multilabel else classes[Y.argmax(axis=1)]
 
         task = FitTask(self, X, labels, sample_weight, n_epochs)
-        with interrupt_after_epoch() as interrupt:
+        # BLAS on one thread for the whole loop, not pass by pass: its results
+        # would otherwise depend on the machine's cores, and setting it for
+        # each of a small fit's passes costs a third of an iris iteration.
+        with _blockwise.blas_on_one_thread(), interrupt_after_epoch() as interrupt:
             for _ in range(n_epochs):
                 task.begin_epoch(fitted_attributes)
                 iteration = len(state.history)
@@ -804,10 +807,7 @@ default=None
     def _pass(self, state, data, *, metrics=True, gradients):
         """Return the Totals of the current weights over ``data``."""
         X, Y, sample_weight = data
-        # With mini-batches, every pass runs on BLAS's own threads: OpenBLAS's
-        # keep spinning for a while after each batch's products, and threads
-        # of the pass's own would compete with them for the cores (epochs took
-        # 5 % longer in benchmarks/bench_fit.py).
+        # A mini-batch is too small to share among threads.
         n_threads = None if self.batch_size is None else 1
         return _blockwise.pass_totals(
             X,

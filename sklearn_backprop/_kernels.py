@@ -282,7 +282,7 @@ def small_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
     """Forward, metric sums and, with ``grads``, backward on a small block.
 
     The same work as the BLAS products and fused loops of
-    :func:`._blockwise.compiled_share_totals`, all in loops here: on small data
+    :func:`._blockwise.compiled_block_totals`, all in loops here: on small data
     a BLAS call costs more than its arithmetic. The activations are held
     transposed, a row per unit and a column per sample, so that every loop runs
     along the samples and the compiler vectorises it; sums over samples may be
