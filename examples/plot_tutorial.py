@@ -19,6 +19,9 @@ X, y = load_iris(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=20, random_state=4)
 clf = BackpropClassifier(
     hidden_size=2,
+    solver="sgd",
+    momentum=0.0,
+    batch_size=None,
     learning_rate=0.1,
     max_iter=5000,
     loss="squared_error",

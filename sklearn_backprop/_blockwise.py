@@ -165,13 +165,14 @@ def block_totals(
     *,
     metrics,
     gradients,
+    activation="logistic",
 ):
     """Forward, then metric sums and (with ``gradients``) backward on one block.
 
     Without ``metrics``, the metric sums are left at zero: a mini-batch step
     needs only the gradients.
     """
-    H, P = _network.forward(X, coefs, intercepts, output)
+    H, P = _network.forward(X, coefs, intercepts, output, activation)
     totals = Totals(_network.weight_total(P, sample_weight))
     if metrics:
         totals.squared_error = _network.squared_error_sum(Y, P, sample_weight)
@@ -183,7 +184,7 @@ def block_totals(
         totals.correct = correct(Y, P, sample_weight)
     if gradients:
         D2 = _network.output_errors(Y, P, loss, sample_weight)
-        D1 = _network.hidden_errors(D2, coefs[1], H)
+        D1 = _network.hidden_errors(D2, coefs[1], H, activation)
         totals.coef_sums, totals.intercept_sums = _network.gradient_sums(
             X, H, D1, D2, intercepts is not None
         )
@@ -203,6 +204,7 @@ def formula_block_totals(
     multilabel,
     metrics,
     gradients,
+    activation,
 ):
     """:func:`block_totals` of the rows ``block`` (a slice) of the data."""
     return block_totals(
@@ -216,6 +218,7 @@ def formula_block_totals(
         multilabel,
         metrics=metrics,
         gradients=gradients,
+        activation=activation,
     )
 
 
@@ -279,16 +282,18 @@ def _blas_block_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
     return sums
 
 
-def use_kernels(X, output):
+def use_kernels(X, output, activation):
     """Whether a pass over ``X`` runs the compiled kernels.
 
-    They serve softmax outputs on C-ordered NumPy arrays of float32 or float64.
-    Sigmoid outputs (multilabel problems, and the tutorial's squared error,
-    which reproduces the tutorial's arithmetic to the last bit), sparse input
-    and other array libraries take the formulas of :mod:`._network`.
+    They serve sigmoid hidden units with softmax outputs on C-ordered NumPy
+    arrays of float32 or float64. Other hidden activations, sigmoid outputs
+    (multilabel problems, and the tutorial's squared error, which reproduces
+    the tutorial's arithmetic to the last bit), sparse input and other array
+    libraries take the formulas of :mod:`._network`.
     """
     return (
         output == "softmax"
+        and activation == "logistic"
         and isinstance(X, np.ndarray)
         and X.flags.c_contiguous
         and X.dtype in (np.float32, np.float64)
@@ -565,6 +570,7 @@ def pass_totals(
     metrics=True,
     gradients,
     n_threads=None,
+    activation="logistic",
 ):
     """Return the Totals of a pass over all rows of ``X``, blockwise and threaded.
 
@@ -574,7 +580,7 @@ def pass_totals(
     """
     n_rows, hidden_size = X.shape[0], coefs[0].shape[1]
     blocks = block_slices(n_rows, hidden_size)
-    compiled = use_kernels(X, output)
+    compiled = use_kernels(X, output, activation)
 
     def totals_of(block):
         if compiled:
@@ -600,6 +606,7 @@ def pass_totals(
             multilabel=multilabel,
             metrics=metrics,
             gradients=gradients,
+            activation=activation,
         )
 
     if namespace(X) is not np:
@@ -627,7 +634,9 @@ def _sum_in_order(function, blocks):
     return total
 
 
-def predict_outputs(X, coefs, intercepts, *, output, normalise, log=False):
+def predict_outputs(
+    X, coefs, intercepts, *, output, normalise, log=False, activation="logistic"
+):
     """Return the class probabilities (or their logarithms) for ``X``, in chunks.
 
     Each chunk's hidden activations, and its copy in the weights' precision
@@ -654,6 +663,7 @@ def predict_outputs(X, coefs, intercepts, *, output, normalise, log=False):
             output,
             normalise=normalise,
             log=log,
+            activation=activation,
         )
     return outputs
 

@@ -2,18 +2,15 @@
 
 import copy
 import math
-import time
-import warnings
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -22,7 +19,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _blockwise, _network
+from . import _blockwise, _network, _optimizers
 from ._array_api import (
     check_same_library,
     device,
@@ -30,23 +27,26 @@ from ._array_api import (
     like,
     namespace,
     numpy_float_dtype,
-    take_rows,
     to_numpy,
 )
 from ._array_api import copy as copy_array
 from ._callbacks import CallbackSupportMixin, FitTask
 from ._history import History
-from ._training import (
-    GradientDescent,
-    NoImprovementStop,
-    TrainingInterrupted,
-    batch_slices,
-    interrupt_after_epoch,
-)
+from ._training import Loop, Settings, TrainingState
 
 # The parameters that shape the network or its loss: they may not change between
 # a fit and a warm-started fit or partial_fit that continues from its weights.
-_SHAPING_PARAMS = ("hidden_size", "loss", "fit_intercept")
+_SHAPING_PARAMS = ("hidden_size", "activation", "loss", "fit_intercept")
+# Rows per mini-batch with batch_size="auto", as in MLPClassifier.
+_AUTO_BATCH_SIZE = 200
+DEFAULTS = dict(
+    hidden_size=20,
+    solver="adam",
+    learning_rate=0.01,
+    max_iter=200,
+    batch_size="auto",
+    alpha=1e-4,
+)
 
 
 class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
@@ -248,7 +248,13 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(_network.ACTIVATIONS))],
+        "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [
+            StrOptions({"constant", "invscaling", "adaptive"})
+        ],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "loss": [StrOptions({"log_loss", "squared_error"})],
         "fit_intercept": ["boolean"],
@@ -261,9 +267,17 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             Options(Real, {np.inf}),
         ],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+        ],
         "shuffle": ["boolean"],
         "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -275,19 +289,27 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden_size=20,
+        hidden_size=DEFAULTS["hidden_size"],
         *,
-        learning_rate=1.0,
-        max_iter=1000,
+        activation="logistic",
+        solver=DEFAULTS["solver"],
+        learning_rate=DEFAULTS["learning_rate"],
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        max_iter=DEFAULTS["max_iter"],
         loss="log_loss",
         fit_intercept=True,
         init_scale="auto",
         tol=1e-4,
         n_iter_no_change=10,
-        batch_size=None,
+        batch_size=DEFAULTS["batch_size"],
         shuffle=True,
-        momentum=0.0,
-        alpha=0.0,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        alpha=DEFAULTS["alpha"],
         early_stopping=False,
         validation_fraction=0.1,
         class_weight=None,
@@ -296,7 +318,11 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
         random_state=None,
     ):
         self.hidden_size = hidden_size
+        self.activation = activation
+        self.solver = solver
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
         self.max_iter = max_iter
         self.loss = loss
         self.fit_intercept = fit_intercept
@@ -306,6 +332,10 @@ class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
         self.alpha = alpha
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -387,6 +417,16 @@ default=None
             state, classes, (X, Y, sample_weight), validation, self.max_iter
         )
 
+    def _stochastic_solver(self):
+        """Whether the solver takes steps one epoch at a time, as partial_fit needs."""
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for the stochastic solvers "
+                "'sgd' and 'adam': L-BFGS needs the whole data set at once."
+            )
+        return True
+
+    @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of training on ``X`` and ``y`` and append one history row.
@@ -676,10 +716,10 @@ default=None
         coefs = [like(W, X) for W in coefs]
         intercepts = [like(b, X) for b in intercepts]
         softmax = self.loss == "log_loss" and not multilabel
-        return _TrainingState(
+        return TrainingState(
             coefs=coefs,
             intercepts=intercepts,
-            velocities=None,
+            optimizer_state=None,
             history=History(),
             out_activation="softmax" if softmax else "sigmoid",
             multilabel=multilabel,
@@ -688,16 +728,54 @@ default=None
 
     def _continued_state(self):
         """Return a copy of the fitted state, to continue training from."""
-        return _TrainingState(
+        return TrainingState(
             coefs=[copy_array(W) for W in self.coefs_],
             intercepts=[copy_array(b) for b in self.intercepts_],
-            velocities=None
-            if self._velocities is None
-            else [copy_array(v) for v in self._velocities],
+            optimizer_state=copy.deepcopy(getattr(self, "_optimizer_state", None)),
             history=self._history.copy(),
             out_activation=self.out_activation_,
             multilabel=self._multilabel,
             rng=copy.deepcopy(self._rng),
+            samples_seen=getattr(self, "t_", 0),
+        )
+
+    def _optimizer(self, state):
+        """The stochastic solver's optimiser, continuing from ``state``'s."""
+        if self.solver == "adam":
+            return _optimizers.Adam(
+                self.learning_rate,
+                self.beta_1,
+                self.beta_2,
+                self.epsilon,
+                state.optimizer_state,
+            )
+        return _optimizers.SGD(
+            self.learning_rate,
+            self.momentum,
+            self.nesterovs_momentum,
+            self.learning_rate_schedule,
+            self.power_t,
+            state.optimizer_state,
+        )
+
+    def _settings(self, n_rows, incremental):
+        """The loop's settings for a fit on ``n_rows`` rows."""
+        batch_size = self.batch_size
+        if batch_size == "auto":
+            batch_size = min(_AUTO_BATCH_SIZE, n_rows)
+        return Settings(
+            loss=self.loss,
+            activation=self.activation,
+            fit_intercept=self.fit_intercept,
+            alpha=self.alpha,
+            batch_size=None if self.solver == "lbfgs" else batch_size,
+            shuffle=self.shuffle,
+            tol=None if incremental else self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            early_stopping=self.early_stopping,
+            learning_rate=self.learning_rate,
+            max_iter=self.max_iter,
+            verbose=self.verbose,
         )
 
     def _train(self, state, classes, data, validation, n_epochs, *, incremental=False):
@@ -709,14 +787,6 @@ default=None
         the estimator as it was.
         """
         X, Y, sample_weight = data
-        optimizer = GradientDescent(self.learning_rate, self.momentum, state.velocities)
-        tol = None if incremental else self.tol
-        stop_rule = NoImprovementStop(tol, self.n_iter_no_change)
-        restore_best = self.early_stopping and validation is not None
-        monitored = "val_loss" if restore_best else "loss"
-        best_loss, best = np.inf, None
-        # Seconds count on from the last recorded row, across warm starts.
-        start = time.perf_counter() - state.history.last("time")
 
         def fitted_attributes():
             return {
@@ -733,123 +803,15 @@ default=None
             return Y.astype(int) if state.multilabel else classes[Y.argmax(axis=1)]
 
         task = FitTask(self, X, labels, sample_weight, n_epochs)
-        # BLAS on one thread for the whole loop, not pass by pass: its results
-        # would otherwise depend on the machine's cores, and setting it for
-        # each of a small fit's passes costs a third of an iris iteration.
-        with _blockwise.blas_on_one_thread(), interrupt_after_epoch() as interrupt:
-            for _ in range(n_epochs):
-                task.begin_epoch(fitted_attributes)
-                iteration = len(state.history)
-                totals, row = self._record_metrics(state, data, validation, start)
-                if restore_best and row["val_loss"] < best_loss:
-                    best_loss = row["val_loss"]
-                    best = (iteration, [copy_array(p) for p in state.all_params()])
-                self._update_weights(state, optimizer, data, totals)
-                stop = stop_rule.update(row[monitored])
-                if task.end_epoch(fitted_attributes) or stop:
-                    break
-                if interrupt.raised:
-                    warnings.warn(
-                        f"Training interrupted by Ctrl-C after iteration {iteration}; "
-                        "the weights and history trained so far are kept.",
-                        TrainingInterrupted,
-                    )
-                    break
-            else:
-                if tol is not None:
-                    warnings.warn(
-                        f"BackpropClassifier reached max_iter={self.max_iter} "
-                        f"before the {monitored} stopped improving by tol={tol}; "
-                        "increase max_iter or tol.",
-                        ConvergenceWarning,
-                    )
-
-        self.best_iteration_ = None
-        if best is not None:
-            self.best_iteration_, best_params = best
-            for param, saved in zip(state.all_params(), best_params):
-                param[...] = saved
-        state.velocities = optimizer.velocities
+        settings = self._settings(X.shape[0], incremental)
+        loop = Loop(state, settings, data, validation, task, fitted_attributes)
+        if self.solver == "lbfgs":
+            self.best_iteration_ = loop.run_lbfgs(n_epochs)
+        else:
+            self.best_iteration_ = loop.run_epochs(self._optimizer(state), n_epochs)
         self._store(state, classes)
         task.end(fitted_attributes)
         return self
-
-    def _record_metrics(self, state, data, validation, start):
-        """Append the current weights' metrics to the history; return them.
-
-        Returns the Totals of the pass over the training data, which carry the
-        gradients a full-batch step needs, and the row of metrics, which holds
-        ``loss`` even where the history leaves it out as a copy of ``mse``.
-        """
-        totals = self._pass(state, data, gradients=self.batch_size is None)
-        row = totals.metrics(self.loss, data[1].shape[1])
-        if self.alpha > 0:
-            row["loss"] += _network.l2_penalty(state.coefs, self.alpha)
-        if not math.isfinite(float(row["loss"])):
-            raise FloatingPointError(
-                f"The training loss became {row['loss']} at iteration "
-                f"{len(state.history)}: gradient descent diverged. Use a smaller "
-                f"learning_rate (now {self.learning_rate}) or scale the features."
-            )
-        if validation is not None:
-            val_totals = self._pass(state, validation, gradients=False)
-            val_row = val_totals.metrics(self.loss, validation[1].shape[1])
-            row.update({f"val_{name}": value for name, value in val_row.items()})
-        row["time"] = time.perf_counter() - start
-        recorded = dict(row)
-        if not self._records_loss():
-            del recorded["loss"]
-        state.history.record(recorded)
-        if self.verbose:
-            print(self._progress_line(len(state.history) - 1, recorded))
-        return totals, row
-
-    def _pass(self, state, data, *, metrics=True, gradients):
-        """Return the Totals of the current weights over ``data``."""
-        X, Y, sample_weight = data
-        # A mini-batch is too small to share among threads.
-        n_threads = None if self.batch_size is None else 1
-        return _blockwise.pass_totals(
-            X,
-            Y,
-            sample_weight,
-            state.coefs,
-            state.intercepts if self.fit_intercept else None,
-            loss=self.loss,
-            output=state.out_activation,
-            multilabel=state.multilabel,
-            metrics=metrics,
-            gradients=gradients,
-            n_threads=n_threads,
-        )
-
-    def _update_weights(self, state, optimizer, data, totals):
-        """Run one epoch of gradient steps: one full-batch step, or mini-batches.
-
-        A full-batch step takes its gradients from the ``totals`` of the pass
-        that computed the metrics.
-        """
-        if self.batch_size is None:
-            self._step(state, optimizer, totals)
-            return
-        X, Y, sample_weight = data
-        n_rows = X.shape[0]
-        for rows in batch_slices(n_rows, self.batch_size, self.shuffle, state.rng):
-            weights = None if sample_weight is None else take_rows(sample_weight, rows)
-            batch = (take_rows(X, rows), take_rows(Y, rows), weights)
-            totals = self._pass(state, batch, metrics=False, gradients=True)
-            self._step(state, optimizer, totals)
-
-    def _step(self, state, optimizer, totals):
-        """Update the weights along the gradients summed in ``totals``."""
-        N = _network.normaliser(self.loss, totals.weight, state.coefs[1].shape[1])
-        # The penalty applies to the weights, not to the biases.
-        params, sums = state.coefs, totals.coef_sums
-        alphas = [self.alpha] * len(params)
-        if self.fit_intercept:
-            params, sums = state.all_params(), sums + totals.intercept_sums
-            alphas += [0.0] * len(state.intercepts)
-        optimizer.step_from_sums(params, sums, N, alphas)
 
     def _store(self, state, classes):
         """Make a training state the estimator's fitted state."""
@@ -859,22 +821,11 @@ default=None
         self.intercepts_ = state.intercepts
         self.out_activation_ = state.out_activation
         self._multilabel = state.multilabel
-        self._velocities = state.velocities
+        self._optimizer_state = state.optimizer_state
         self._history = state.history
         self._rng = state.rng
         self.n_iter_ = len(state.history)
-
-    def _records_loss(self):
-        """Whether history_ needs a loss column: unless the loss is the mse."""
-        return self.loss != "squared_error" or self.alpha > 0
-
-    @staticmethod
-    def _progress_line(iteration, row):
-        """Format one history row for verbose output."""
-        metrics = ", ".join(
-            f"{name} = {value:.6g}" for name, value in row.items() if name != "time"
-        )
-        return f"Iteration {iteration}: {metrics}"
+        self.t_ = state.samples_seen
 
     # --------------------------------------------------------------- prediction
 
@@ -883,6 +834,56 @@ default=None
         """pandas.DataFrame: training metrics, one row per iteration."""
         check_is_fitted(self)
         return self._history.to_frame()
+
+    # MLPClassifier's fitted attributes, read from the history and the weights.
+
+    @property
+    def loss_curve_(self):
+        """list of float: the training loss of each iteration, penalty included."""
+        check_is_fitted(self)
+        columns = self._history.columns
+        return list(columns["loss"] if "loss" in columns else columns["mse"])
+
+    @property
+    def loss_(self):
+        """float: the training loss of the last iteration."""
+        return self.loss_curve_[-1]
+
+    @property
+    def best_loss_(self):
+        """float or None: the lowest training loss; None with early stopping."""
+        return None if self._monitors_validation() else min(self.loss_curve_)
+
+    @property
+    def validation_scores_(self):
+        """list of float or None: validation accuracy of each iteration."""
+        check_is_fitted(self)
+        if not self._monitors_validation():
+            return None
+        return list(self._history.columns["val_accuracy"])
+
+    @property
+    def best_validation_score_(self):
+        """float or None: the validation accuracy of the restored weights."""
+        if not self._monitors_validation():
+            return None
+        return self.validation_scores_[self.best_iteration_]
+
+    def _monitors_validation(self):
+        check_is_fitted(self)
+        return self.early_stopping and self.best_iteration_ is not None
+
+    @property
+    def n_layers_(self):
+        """int: number of layers, input and output included: 3."""
+        check_is_fitted(self)
+        return len(self.coefs_) + 1
+
+    @property
+    def n_outputs_(self):
+        """int: number of output units, one per class or label."""
+        check_is_fitted(self)
+        return self.coefs_[1].shape[1]
 
     def predict_proba(self, X):
         """Return class probabilities for ``X``.
@@ -932,7 +933,13 @@ default=None
             output=self.out_activation_,
             normalise=self.out_activation_ == "sigmoid" and not self._multilabel,
             log=log,
+            activation=self._fitted_activation(),
         )
+
+    def _fitted_activation(self):
+        """The hidden activation the weights were trained with."""
+        # Models saved before there was a choice were trained with the sigmoid.
+        return getattr(self, "_network_params", {}).get("activation", "logistic")
 
     def predict(self, X):
         """Return the most probable class for each row of ``X``.
@@ -966,20 +973,3 @@ default=None
         if labels.dtype.kind in "biuf":
             return xp.asarray(labels, device=device(proba))
         return labels
-
-
-@dataclass
-class _TrainingState:
-    """What training updates: weights, velocities, history and random state."""
-
-    coefs: list
-    intercepts: list
-    velocities: list | None
-    history: History
-    out_activation: str
-    multilabel: bool
-    rng: np.random.RandomState
-
-    def all_params(self):
-        """Weights then biases, in the order the velocities follow."""
-        return self.coefs + self.intercepts

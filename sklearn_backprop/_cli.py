@@ -41,7 +41,8 @@ examples:
   sklearn-backprop fit
   sklearn-backprop fit penguins.csv --target species --output-dir results
   sklearn-backprop fit penguins.csv --target species --drop year island
-  sklearn-backprop fit --hidden-size 2 --learning-rate 0.1 --max-iter 5000 \\
+  sklearn-backprop fit --hidden-size 2 --solver sgd --momentum 0 \\
+      --batch-size full --learning-rate 0.1 --max-iter 5000 \\
       --loss squared_error --no-intercept --init-scale 0.5 --no-tol \\
       --no-scale --test-size 20 --random-state 10 --split-random-state 4
 """
@@ -94,13 +95,28 @@ def build_parser():
         "--hidden-size",
         type=int,
         default=defaults.hidden_size,
-        help="number of hidden sigmoid units (default: %(default)s)",
+        help="number of hidden units (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--activation",
+        choices=["logistic", "tanh", "relu"],
+        default=defaults.activation,
+        help="the hidden units' function; logistic is the sigmoid "
+        "(default: %(default)s)",
+    )
+    fit.add_argument(
+        "--solver",
+        choices=["sgd", "adam", "lbfgs"],
+        default=defaults.solver,
+        help="sgd: gradient descent with --momentum; adam: steps scaled by "
+        "running gradient moments; lbfgs: quasi-Newton on all rows "
+        "(default: %(default)s)",
     )
     fit.add_argument(
         "--learning-rate",
         type=float,
         default=defaults.learning_rate,
-        help="gradient-descent step size (default: %(default)s)",
+        help="step size of sgd and adam (default: %(default)s)",
     )
     fit.add_argument(
         "--max-iter",
@@ -117,14 +133,16 @@ def build_parser():
     )
     fit.add_argument(
         "--batch-size",
-        type=int,
-        help="rows per gradient step (default: all rows, full-batch descent)",
+        type=_batch_size,
+        default=defaults.batch_size,
+        help="rows per gradient step: a number, auto for min(200, rows) or full "
+        "for all rows (full-batch descent) (default: %(default)s)",
     )
     fit.add_argument(
         "--momentum",
         type=float,
         default=defaults.momentum,
-        help="fraction of the previous step added to each step, in [0, 1) "
+        help="fraction of the previous step added to each sgd step, in [0, 1) "
         "(default: %(default)s)",
     )
     fit.add_argument(
@@ -314,6 +332,12 @@ def _init_scale(text):
     return text if text == "auto" else float(text)
 
 
+def _batch_size(text):
+    if text in ("auto", "full"):
+        return None if text == "full" else text
+    return int(text)
+
+
 def _test_size(text):
     value = float(text)
     return int(value) if value >= 1 else value
@@ -498,6 +522,8 @@ def run_fit(args):
     )
     clf = BackpropClassifier(
         hidden_size=args.hidden_size,
+        activation=args.activation,
+        solver=args.solver,
         learning_rate=args.learning_rate,
         max_iter=args.max_iter,
         loss=args.loss,

@@ -32,6 +32,51 @@ def sigmoid(Z):
     return Z
 
 
+def tanh(Z):
+    """Replace ``Z`` by the hyperbolic tangent ``tanh(Z)`` in place."""
+    xp = namespace(Z)
+    if xp is not np:
+        return xp.tanh(Z)
+    return np.tanh(Z, out=Z)
+
+
+def relu(Z):
+    """Replace ``Z`` by the rectified linear function ``max(Z, 0)`` in place."""
+    xp = namespace(Z)
+    if xp is not np:
+        return xp.where(Z > 0, Z, xp.zeros_like(Z))
+    return np.maximum(Z, 0, out=Z)
+
+
+def sigmoid_slope(D, H):
+    """Multiply ``D`` by the sigmoid's derivative ``H * (1 - H)``, in place."""
+    D *= H
+    D *= 1 - H
+    return D
+
+
+def tanh_slope(D, H):
+    """Multiply ``D`` by the tanh's derivative ``1 - H ** 2``, in place."""
+    D *= 1 - H**2
+    return D
+
+
+def relu_slope(D, H):
+    """Multiply ``D`` by the ReLU's derivative, 1 where ``H > 0`` and 0 elsewhere."""
+    xp = namespace(D)
+    if xp is not np:
+        return xp.where(H > 0, D, xp.zeros_like(D))
+    D[H <= 0] = 0
+    return D
+
+
+# Hidden activations by name, and their derivatives written in terms of the
+# activation's output H (each of the three is a function of it), so that the
+# backward pass needs no copy of the pre-activations.
+ACTIVATIONS = {"logistic": sigmoid, "tanh": tanh, "relu": relu}
+SLOPES = {"logistic": sigmoid_slope, "tanh": tanh_slope, "relu": relu_slope}
+
+
 def softmax(Z):
     """Replace each row of ``Z`` by ``exp(z) / sum(exp(z))`` in place."""
     xp = namespace(Z)
@@ -60,12 +105,15 @@ def init_weights(rng, layer_sizes, scale, dtype):
     return coefs, intercepts
 
 
-def hidden_layer(X, W1, b1):
-    """Return the hidden activations ``H = sigmoid(X W1 + b1)``; ``b1`` may be None."""
+def hidden_layer(X, W1, b1, activation="logistic"):
+    """Return the hidden activations ``H = f(X W1 + b1)``; ``b1`` may be None.
+
+    ``f`` is the function of :data:`ACTIVATIONS` named ``activation``.
+    """
     H = X @ W1
     if b1 is not None:
         H += b1
-    return sigmoid(H)
+    return ACTIVATIONS[activation](H)
 
 
 def output_logits(H, W2, b2):
@@ -76,14 +124,15 @@ def output_logits(H, W2, b2):
     return Z2
 
 
-def forward(X, coefs, intercepts, output):
+def forward(X, coefs, intercepts, output, activation="logistic"):
     """Return the hidden activations ``H`` and the outputs ``P = output(Z2)``.
 
-    ``output`` is ``"sigmoid"`` or ``"softmax"``; ``intercepts`` is None for a
-    network without biases.
+    ``output`` is ``"sigmoid"`` or ``"softmax"``, ``activation`` the hidden
+    layer's (see :data:`ACTIVATIONS`); ``intercepts`` is None for a network
+    without biases.
     """
     b1, b2 = (None, None) if intercepts is None else intercepts
-    H = hidden_layer(X, coefs[0], b1)
+    H = hidden_layer(X, coefs[0], b1, activation)
     P = OUTPUT_ACTIVATIONS[output](output_logits(H, coefs[1], b2))
     return H, P
 
@@ -96,7 +145,9 @@ def log_softmax(Z):
     return Z
 
 
-def probabilities(X, coefs, intercepts, output, *, normalise, log=False):
+def probabilities(
+    X, coefs, intercepts, output, *, normalise, log=False, activation="logistic"
+):
     """Return the class probabilities of ``X``, or with ``log`` their logarithms.
 
     Softmax outputs are probabilities already. Sigmoid outputs are the
@@ -108,7 +159,7 @@ def probabilities(X, coefs, intercepts, output, *, normalise, log=False):
     """
     xp = namespace(coefs[0])
     b1, b2 = (None, None) if intercepts is None else intercepts
-    Z2 = output_logits(hidden_layer(X, coefs[0], b1), coefs[1], b2)
+    Z2 = output_logits(hidden_layer(X, coefs[0], b1, activation), coefs[1], b2)
     if output == "sigmoid":
         if not normalise:
             return _log_sigmoid(xp, Z2) if log else sigmoid(Z2)
@@ -136,12 +187,13 @@ def output_errors(Y, P, loss, sample_weight=None):
     return D2
 
 
-def hidden_errors(D2, W2, H):
-    """Return the hidden error signal ``D1 = (D2 W2^T) * H * (1 - H)``."""
-    D1 = D2 @ W2.T
-    D1 *= H
-    D1 *= 1 - H
-    return D1
+def hidden_errors(D2, W2, H, activation="logistic"):
+    """Return the hidden error signal ``D1 = (D2 W2^T) * f'``.
+
+    ``f'`` is the derivative of the hidden activation, from its output ``H``
+    (:data:`SLOPES`): ``H * (1 - H)`` for the tutorial's sigmoid.
+    """
+    return SLOPES[activation](D2 @ W2.T, H)
 
 
 def gradient_sums(X, H, D1, D2, fit_intercept):
@@ -170,7 +222,18 @@ def normaliser(loss, weight_total, n_outputs):
     return weight_total * n_outputs if loss == "squared_error" else weight_total
 
 
-def backward(X, Y, H, P, coefs, loss, fit_intercept, sample_weight=None, alpha=0.0):
+def backward(
+    X,
+    Y,
+    H,
+    P,
+    coefs,
+    loss,
+    fit_intercept,
+    sample_weight=None,
+    alpha=0.0,
+    activation="logistic",
+):
     """Return the gradients of the mean loss with respect to weights and biases.
 
     The gradients are ``X^T D1 / N`` and ``H^T D2 / N`` (biases: the column sums of
@@ -178,7 +241,7 @@ def backward(X, Y, H, P, coefs, loss, fit_intercept, sample_weight=None, alpha=0
     :func:`output_errors`, :func:`hidden_errors` and :func:`normaliser`.
     """
     D2 = output_errors(Y, P, loss, sample_weight)
-    D1 = hidden_errors(D2, coefs[1], H)
+    D1 = hidden_errors(D2, coefs[1], H, activation)
     coef_sums, intercept_sums = gradient_sums(X, H, D1, D2, fit_intercept)
     N = normaliser(loss, weight_total(P, sample_weight), P.shape[1])
     return finish_gradients(coef_sums, intercept_sums, N, coefs, alpha)

@@ -1,83 +1,27 @@
-"""Pieces of the training loop that know nothing of the network: the update rule,
-mini-batches, the stopping rule, and stopping cleanly on Ctrl-C."""
+"""The training loop: mini-batches -> passes -> optimiser steps -> history rows ->
+stopping rule -> callbacks, and stopping cleanly on Ctrl-C.
 
+:class:`Loop` receives validated arrays, a :class:`TrainingState` and
+:class:`Settings`, and trains the state in place; the estimator only builds
+them and stores the result. The passes over rows are those of
+:mod:`._blockwise`, the steps those of :mod:`._optimizers`.
+"""
+
+import math
 import signal
 import threading
+import time
+import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
-from . import _kernels
-from ._array_api import namespace
-
-# The velocity argument of _kernels.descend without momentum, which never reads it.
-_NO_VELOCITY = np.empty(0)
-
-
-class GradientDescent:
-    """Gradient descent with optional classical momentum, updating in place.
-
-    ``v <- momentum * v - learning_rate * g`` then ``w <- w + v``; with
-    ``momentum=0`` the step is the plain ``w <- w - learning_rate * g``.
-
-    Parameters
-    ----------
-    learning_rate : float
-        Step size.
-
-    momentum : float
-        Fraction of the previous step carried into the next.
-
-    velocities : list of ndarray or None
-        Velocities to continue from, one per parameter; None starts from zero.
-    """
-
-    def __init__(self, learning_rate, momentum, velocities=None):
-        self.learning_rate = learning_rate
-        self.momentum = momentum
-        self.velocities = velocities
-
-    def step(self, params, grads):
-        """Move each parameter along its gradient, in place."""
-        if not self.momentum:
-            for param, grad in zip(params, grads):
-                param -= self.learning_rate * grad
-            return
-        if self.velocities is None:
-            self.velocities = [namespace(p).zeros_like(p) for p in params]
-        for param, grad, velocity in zip(params, grads, self.velocities):
-            velocity *= self.momentum
-            velocity -= self.learning_rate * grad
-            param += velocity
-
-    def step_from_sums(self, params, sums, N, alphas):
-        """Move each parameter along its mean gradient, ``sum / N + alpha * param``.
-
-        ``sums`` are gradients summed over rows, ``N`` what they are divided
-        by, and ``alphas`` the L2 penalty of each parameter (0 for none). On
-        NumPy arrays in C order one compiled loop per parameter does what
-        :func:`._network.finish_gradients` and :meth:`step` do, with the same
-        result to the last bit; other arrays take those two steps.
-        """
-        if not all(_c_ordered_numpy(array) for array in params + sums):
-            grads = [total / N for total in sums]
-            for grad, param, alpha in zip(grads, params, alphas):
-                if alpha:
-                    grad += alpha * param
-            self.step(params, grads)
-            return
-        if self.momentum and self.velocities is None:
-            self.velocities = [np.zeros_like(p) for p in params]
-        for i, (param, total, alpha) in enumerate(zip(params, sums, alphas)):
-            velocity = self.velocities[i] if self.momentum else _NO_VELOCITY
-            _kernels.descend(
-                param, total, N, alpha, velocity, self.learning_rate, self.momentum
-            )
-
-
-def _c_ordered_numpy(array):
-    """Whether ``array`` is a NumPy array laid out in C order."""
-    return isinstance(array, np.ndarray) and array.flags.c_contiguous
+from . import _blockwise, _network, _optimizers
+from ._array_api import copy as copy_array
+from ._array_api import take_rows
+from ._history import History
 
 
 def batch_slices(n_samples, batch_size, shuffle, rng):
@@ -100,31 +44,42 @@ def batch_slices(n_samples, batch_size, shuffle, rng):
 class NoImprovementStop:
     """Decide when a monitored loss has stopped improving.
 
-    Training stops once ``patience`` values in a row fail to beat the best value so
-    far by at least ``tol``; ``tol=None`` never stops. Misses count only after the
-    first improvement on the initial value: a large step can make the loss rise
-    for a while before it falls, and that rise is not a plateau.
+    Training stops once ``patience`` values in a row fail to beat the best value
+    so far by at least ``tol``, counted from the first value; ``tol=None`` never
+    stops. With ``wait_for_fall``, values above the first one are not counted:
+    a large step can make the training loss rise for a while before it falls,
+    and stopping there would end on weights worse than the initial ones. (A
+    monitored validation loss needs no such wait: early stopping restores the
+    best weights, the initial ones included.)
     """
 
-    def __init__(self, tol, patience):
+    def __init__(self, tol, patience, *, wait_for_fall=False):
         self.tol = tol
         self.patience = patience
+        self.wait_for_fall = wait_for_fall
+        self.first = None
+        self.last = None
         self.best = np.inf
-        self.improved = False
         self.n_without_improvement = 0
 
     def update(self, value):
         """Take the next value; return True when training should stop."""
+        if self.first is None:
+            self.first = value
+        self.last = value
         if self.tol is None:
             self.best = min(self.best, value)
             return False
         if value <= self.best - self.tol:
-            self.improved = self.best < np.inf
             self.n_without_improvement = 0
-        elif self.improved:
+        elif not (self.wait_for_fall and value > self.first):
             self.n_without_improvement += 1
         self.best = min(self.best, value)
         return self.n_without_improvement >= self.patience
+
+    def restart(self):
+        """Start counting anew, after the step size was reduced."""
+        self.n_without_improvement = 0
 
 
 class TrainingInterrupted(UserWarning):
@@ -157,3 +112,350 @@ def interrupt_after_epoch():
         yield flag
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@dataclass
+class TrainingState:
+    """What training updates, and what a later call to fit continues from."""
+
+    coefs: list
+    intercepts: list
+    # The optimiser's state (see _optimizers); None before its first step.
+    optimizer_state: dict | None
+    history: History
+    out_activation: str
+    multilabel: bool
+    rng: np.random.RandomState
+    # Training rows processed over all epochs: MLPClassifier's t_.
+    samples_seen: int = 0
+
+    def all_params(self):
+        """Weights then biases, in the order the optimiser's state follows."""
+        return self.coefs + self.intercepts
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The estimator's parameters that the loop reads, resolved for this fit."""
+
+    loss: str
+    activation: str
+    fit_intercept: bool
+    alpha: float
+    # Rows per step; None for full-batch steps.
+    batch_size: int | None
+    shuffle: bool
+    # None: never stop before the last epoch (partial_fit, or tol=None).
+    tol: float | None
+    n_iter_no_change: float
+    early_stopping: bool
+    learning_rate: float
+    max_iter: int
+    verbose: int
+
+
+class Loop:
+    """Train a :class:`TrainingState` in place, one iteration (epoch) at a time.
+
+    Each iteration records the metrics of the weights it starts from as a row
+    of the history, then updates the weights (:meth:`run_epochs`, for the
+    stochastic solvers; :meth:`run_lbfgs` lets L-BFGS choose the steps), then
+    asks the stopping rule and the callbacks whether to go on.
+
+    Parameters
+    ----------
+    state : TrainingState
+        The state to train.
+
+    settings : Settings
+        What to train and how.
+
+    data, validation : tuple
+        ``(X, Y, sample_weight)`` of the training and validation data; the
+        latter None without validation data.
+
+    task : ._callbacks.FitTask
+        Reports the epochs to scikit-learn's callbacks.
+
+    fitted_attributes : callable
+        Returns the fitted attributes of the state so far, for the callbacks.
+    """
+
+    def __init__(self, state, settings, data, validation, task, fitted_attributes):
+        self.state = state
+        self.settings = settings
+        self.data = data
+        self.validation = validation
+        self.task = task
+        self.fitted_attributes = fitted_attributes
+        self.restores_best = settings.early_stopping and validation is not None
+        self.monitored = "val_loss" if self.restores_best else "loss"
+        self.stop_rule = NoImprovementStop(
+            settings.tol,
+            settings.n_iter_no_change,
+            wait_for_fall=not self.restores_best,
+        )
+        # (iteration, monitored loss, copies of the parameters) of the best row.
+        self.best = None
+        # Seconds count on from the last recorded row, across warm starts.
+        self.start = time.perf_counter() - state.history.last("time")
+
+    # -------------------------------------------------------------- stochastic
+
+    def run_epochs(self, optimizer, n_epochs):
+        """Run up to ``n_epochs`` epochs of ``optimizer``'s steps.
+
+        ``optimizer`` is one of :mod:`._optimizers`' stochastic solvers; its
+        state is kept in the training state at the end.
+        """
+        n_rows = self.data[0].shape[0]
+        # BLAS on one thread for the whole loop, not pass by pass: its results
+        # would otherwise depend on the machine's cores, and setting it for
+        # each of a small fit's passes costs a third of an iris iteration.
+        with _blockwise.blas_on_one_thread(), interrupt_after_epoch() as interrupt:
+            for _ in range(n_epochs):
+                self.task.begin_epoch(self.fitted_attributes)
+                full_batch = self.settings.batch_size is None
+                totals = self._pass(self.data, gradients=full_batch)
+                row = self._record(totals, self.state.coefs)
+                self._keep_if_best(row, self.state.all_params())
+                self._descend(optimizer, totals)
+                self.state.samples_seen += n_rows
+                optimizer.end_epoch(self.state.samples_seen)
+                stop = self.stop_rule.update(row[self.monitored])
+                if stop and optimizer.on_plateau():
+                    self.stop_rule.restart()
+                    stop = False
+                if self.task.end_epoch(self.fitted_attributes) or stop:
+                    break
+                if self._interrupted(interrupt):
+                    break
+            else:
+                self._warn_unconverged()
+        self.state.optimizer_state = optimizer.state
+        return self._finish()
+
+    def _descend(self, optimizer, totals):
+        """Run one epoch of steps: one full-batch step, or one per mini-batch.
+
+        A full-batch step takes its gradients from the ``totals`` of the pass
+        that computed the metrics.
+        """
+        if self.settings.batch_size is None:
+            self._step(optimizer, totals)
+            return
+        X, Y, sample_weight = self.data
+        batches = batch_slices(
+            X.shape[0], self.settings.batch_size, self.settings.shuffle, self.state.rng
+        )
+        for rows in batches:
+            weights = None if sample_weight is None else take_rows(sample_weight, rows)
+            batch = (take_rows(X, rows), take_rows(Y, rows), weights)
+            self._step(optimizer, self._pass(batch, metrics=False, gradients=True))
+
+    def _step(self, optimizer, totals):
+        """Update the weights along the gradients summed in ``totals``."""
+        params, sums, N, alphas = self._gradient_terms(totals)
+        optimizer.step_from_sums(params, sums, N, alphas)
+
+    def _gradient_terms(self, totals):
+        """The parameters, their gradient sums, ``N`` and their penalties."""
+        state = self.state
+        N = _network.normaliser(self.settings.loss, totals.weight, n_outputs(state))
+        # The penalty applies to the weights, not to the biases.
+        params, sums = state.coefs, totals.coef_sums
+        alphas = [self.settings.alpha] * len(params)
+        if self.settings.fit_intercept:
+            params, sums = state.all_params(), sums + totals.intercept_sums
+            alphas += [0.0] * len(state.intercepts)
+        return params, sums, N, alphas
+
+    # ------------------------------------------------------------------ L-BFGS
+
+    def run_lbfgs(self, max_iter):
+        """Minimise the training loss with L-BFGS, for up to ``max_iter`` iterations.
+
+        Full batch: each evaluation is one pass over the training data. The
+        history row of an iteration comes from the pass at its starting
+        weights, as for the other solvers.
+        """
+        state, settings = self.state, self.settings
+        if not settings.fit_intercept:
+            # L-BFGS moves every parameter it is given: leave the zero biases out.
+            params = state.coefs
+        else:
+            params = state.all_params()
+        # The latest evaluation, and the one at the start of the iteration that
+        # runs: (copies of the parameters, their Totals).
+        latest, start = {}, {}
+
+        def objective(current):
+            totals = self._pass(self.data, gradients=True)
+            latest["point"] = ([copy_array(p) for p in current], totals)
+            start.setdefault("point", latest["point"])
+            _, sums, N, alphas = self._gradient_terms(totals)
+            loss = totals.metrics(settings.loss, n_outputs(state))["loss"]
+            loss += _network.l2_penalty(state.coefs, settings.alpha)
+            return loss, _optimizers.mean_gradients(current, sums, N, alphas)
+
+        def after_iteration(current):
+            self.task.begin_epoch(self.fitted_attributes)
+            copies, totals = start["point"]
+            row = self._record(totals, copies[: len(state.coefs)])
+            self._keep_if_best(row, copies)
+            state.samples_seen += self.data[0].shape[0]
+            stop = self.stop_rule.update(row[self.monitored])
+            if self.task.end_epoch(self.fitted_attributes) or stop:
+                raise _optimizers.StopMinimizing
+            if self._interrupted(interrupt):
+                raise _optimizers.StopMinimizing
+            copies, totals = latest["point"]
+            if not all(_same(a, b) for a, b in zip(copies, current)):
+                totals = self._pass(self.data, gradients=False)
+            start["point"] = ([copy_array(p) for p in current], totals)
+
+        with _blockwise.blas_on_one_thread(), interrupt_after_epoch() as interrupt:
+            result = _optimizers.minimize_lbfgs(
+                objective,
+                params,
+                max_iter=max_iter,
+                tol=0.0 if settings.tol is None else settings.tol,
+                after_iteration=after_iteration,
+            )
+        if result is not None and result.nit >= max_iter and settings.tol is not None:
+            self._warn_unconverged()
+        self.state.optimizer_state = None
+        return self._finish()
+
+    # ---------------------------------------------------------------- records
+
+    def _pass(self, data, *, metrics=True, gradients):
+        """Return the Totals of the current weights over ``data``."""
+        X, Y, sample_weight = data
+        state, settings = self.state, self.settings
+        # A mini-batch is too small to share among threads.
+        n_threads = None if settings.batch_size is None else 1
+        return _blockwise.pass_totals(
+            X,
+            Y,
+            sample_weight,
+            state.coefs,
+            state.intercepts if settings.fit_intercept else None,
+            loss=settings.loss,
+            output=state.out_activation,
+            multilabel=state.multilabel,
+            metrics=metrics,
+            gradients=gradients,
+            n_threads=n_threads,
+            activation=settings.activation,
+        )
+
+    def _record(self, totals, coefs):
+        """Append the metrics in ``totals`` (and on validation data) to the history.
+
+        ``totals`` are those of the weights ``coefs``, whose penalty the loss
+        includes. Returns the row, which holds ``loss`` even where the history
+        leaves it out as a copy of ``mse``.
+        """
+        state, settings = self.state, self.settings
+        row = totals.metrics(settings.loss, n_outputs(state))
+        if settings.alpha > 0:
+            row["loss"] += _network.l2_penalty(coefs, settings.alpha)
+        if not math.isfinite(float(row["loss"])):
+            raise FloatingPointError(
+                f"The training loss became {row['loss']} at iteration "
+                f"{len(state.history)}: gradient descent diverged. Use a smaller "
+                f"learning_rate (now {settings.learning_rate}) or scale the features."
+            )
+        if self.validation is not None:
+            val_totals = self._pass(self.validation, gradients=False)
+            val_row = val_totals.metrics(settings.loss, n_outputs(state))
+            row.update({f"val_{name}": value for name, value in val_row.items()})
+        row["time"] = time.perf_counter() - self.start
+        recorded = dict(row)
+        if settings.loss == "squared_error" and not settings.alpha > 0:
+            del recorded["loss"]  # the same as mse
+        state.history.record(recorded)
+        if settings.verbose:
+            print(progress_line(len(state.history) - 1, recorded))
+        return row
+
+    def _keep_if_best(self, row, params):
+        """With early stopping, keep a copy of the best weights so far."""
+        if not self.restores_best:
+            return
+        if self.best is None or row["val_loss"] < self.best[1]:
+            iteration = len(self.state.history) - 1
+            self.best = (iteration, row["val_loss"], [copy_array(p) for p in params])
+
+    # -------------------------------------------------------------- endings
+
+    def _interrupted(self, interrupt):
+        """Whether Ctrl-C arrived; if so, warn that training ends here."""
+        if not interrupt.raised:
+            return False
+        warnings.warn(
+            "Training interrupted by Ctrl-C after iteration "
+            f"{len(self.state.history) - 1}; the weights and history trained so "
+            "far are kept.",
+            TrainingInterrupted,
+        )
+        return True
+
+    def _warn_unconverged(self):
+        if self.settings.tol is None:
+            return
+        warnings.warn(
+            f"BackpropClassifier reached max_iter={self.settings.max_iter} "
+            f"before the {self.monitored} stopped improving by "
+            f"tol={self.settings.tol}; increase max_iter or tol.",
+            ConvergenceWarning,
+        )
+
+    def _finish(self):
+        """Restore the best weights with early stopping; return their iteration.
+
+        Without early stopping, warn when training ends on a loss much worse than
+        its best (an unstable step size): more than half as large again, plus
+        0.01.
+        """
+        if self.best is not None:
+            iteration, _, params = self.best
+            for param, saved in zip(self.state.all_params(), params):
+                param[...] = saved
+            if iteration == 0 and len(self.state.history) > 1:
+                warnings.warn(
+                    "The validation loss never improved on its value for the "
+                    "initial weights: early stopping restored them after "
+                    f"{len(self.state.history)} iterations. Use a smaller "
+                    "learning_rate, or more validation data.",
+                    ConvergenceWarning,
+                )
+            return iteration
+        best, last = self.stop_rule.best, self.stop_rule.last
+        if last is not None and last > 1.5 * best + 0.01:
+            warnings.warn(
+                f"Training ended with a {self.monitored} of {last:.4g}, well above "
+                f"its best, {best:.4g}: the steps were unstable. Use a smaller "
+                "learning_rate, or early_stopping=True to keep the best weights.",
+                ConvergenceWarning,
+            )
+        return None
+
+
+def n_outputs(state):
+    """Number of outputs of the network."""
+    return state.coefs[1].shape[1]
+
+
+def _same(a, b):
+    """Whether two arrays of one library hold the same values."""
+    return bool((a == b).all()) if isinstance(a, np.ndarray) else False
+
+
+def progress_line(iteration, row):
+    """Format one history row for verbose output."""
+    metrics = ", ".join(
+        f"{name} = {value:.6g}" for name, value in row.items() if name != "time"
+    )
+    return f"Iteration {iteration}: {metrics}"

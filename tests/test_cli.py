@@ -16,7 +16,8 @@ from sklearn_backprop import _blockwise, _cli, _tables
 from sklearn_backprop._cli import main
 
 TUTORIAL_ARGS = (
-    "fit --hidden-size 2 --learning-rate 0.1 --max-iter 5000 --loss squared_error "
+    "fit --hidden-size 2 --solver sgd --momentum 0 --batch-size full "
+    "--learning-rate 0.1 --max-iter 5000 --loss squared_error "
     "--no-intercept --init-scale 0.5 --no-tol --no-scale --test-size 20 "
     "--random-state 10 --split-random-state 4"
 ).split()

@@ -173,7 +173,7 @@ def test_compiled_fit_matches_the_reference_formulas(
     weights = np.random.RandomState(4).uniform(0.5, 2, size=len(y))
     params = dict(hidden_size=7, max_iter=40, tol=None, random_state=0, **settings)
     compiled = BackpropClassifier(**params).fit(X, y, sample_weight=weights)
-    monkeypatch.setattr(_blockwise, "use_kernels", lambda X, output: False)
+    monkeypatch.setattr(_blockwise, "use_kernels", lambda X, output, activation: False)
     reference = BackpropClassifier(**params).fit(X, y, sample_weight=weights)
     columns = [c for c in reference.history_ if c != "time"]
     assert_allclose(
@@ -196,12 +196,14 @@ def test_compiled_float32_fit_stays_float32_and_near_float64(iris):
 
 def test_the_kernels_serve_softmax_outputs_on_dense_float_arrays_only(iris):
     X, _ = iris
-    assert _blockwise.use_kernels(X, "softmax")
-    assert _blockwise.use_kernels(X.astype(np.float32), "softmax")
+    assert _blockwise.use_kernels(X, "softmax", "logistic")
+    assert _blockwise.use_kernels(X.astype(np.float32), "softmax", "logistic")
     # The tutorial's squared error and multilabel problems: sigmoid outputs.
-    assert not _blockwise.use_kernels(X, "sigmoid")
-    assert not _blockwise.use_kernels(sp.csr_matrix(X), "softmax")
-    assert not _blockwise.use_kernels(np.asfortranarray(X), "softmax")
+    assert not _blockwise.use_kernels(X, "sigmoid", "logistic")
+    assert not _blockwise.use_kernels(X, "softmax", "tanh")
+    assert not _blockwise.use_kernels(X, "softmax", "relu")
+    assert not _blockwise.use_kernels(sp.csr_matrix(X), "softmax", "logistic")
+    assert not _blockwise.use_kernels(np.asfortranarray(X), "softmax", "logistic")
 
 
 def test_fortran_ordered_and_sparse_input_give_the_fit_of_c_ordered_input(iris):

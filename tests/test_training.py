@@ -19,7 +19,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_backprop import BackpropClassifier, _blockwise, _network
-from sklearn_backprop._training import GradientDescent, NoImprovementStop, batch_slices
+from sklearn_backprop._optimizers import SGD
+from sklearn_backprop._training import NoImprovementStop, batch_slices
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +100,11 @@ def test_one_batch_of_all_rows_in_order_is_full_batch(iris):
 
 
 # --------------------------------------------------------- momentum and penalty
+
+
+def GradientDescent(learning_rate, momentum):
+    """Plain or classical-momentum descent at a constant step."""
+    return SGD(learning_rate, momentum, False, "constant", 0.5, None)
 
 
 def test_momentum_accumulates_velocity():

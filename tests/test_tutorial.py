@@ -15,6 +15,9 @@ from sklearn_backprop import BackpropClassifier
 
 TUTORIAL_PARAMS = dict(
     hidden_size=2,
+    solver="sgd",
+    momentum=0.0,
+    batch_size=None,
     learning_rate=0.1,
     max_iter=5000,
     loss="squared_error",
