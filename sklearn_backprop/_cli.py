@@ -42,7 +42,7 @@ examples:
   sklearn-backprop fit penguins.csv --target species --output-dir results
   sklearn-backprop fit penguins.csv --target species --drop year island
   sklearn-backprop fit --hidden-size 2 --solver sgd --momentum 0 \\
-      --batch-size full --learning-rate 0.1 --max-iter 5000 \\
+      --batch-size full --alpha 0 --learning-rate 0.1 --max-iter 5000 \\
       --loss squared_error --no-intercept --init-scale 0.5 --no-tol \\
       --no-scale --test-size 20 --random-state 10 --split-random-state 4
 """

@@ -93,13 +93,29 @@ def softmax(Z):
 OUTPUT_ACTIVATIONS = {"sigmoid": sigmoid, "softmax": softmax}
 
 
-def init_weights(rng, layer_sizes, scale, dtype):
-    """Draw normal weights for each layer, input-to-hidden first, and zero biases."""
+# The "auto" initial scale of the weights into hidden units of each activation,
+# as a multiple of Glorot's: the sigmoid's slope at 0 is 1/4, where tanh's is 1,
+# so Glorot and Bengio (2010) scale its weights by 4 to pass signals and
+# gradients on as tanh units do. With smaller weights a sigmoid layer starts
+# nearly linear, and training lingers on the plateau of the linear model.
+INIT_GAINS = {"logistic": 4.0, "tanh": 1.0, "relu": 1.0}
+
+
+def init_weights(rng, layer_sizes, scale, dtype, activation="logistic"):
+    """Draw normal weights for each layer, input-to-hidden first, and zero biases.
+
+    ``scale`` is the weights' standard deviation, or ``"auto"`` for Glorot's
+    ``sqrt(2 / (fan_in + fan_out))``, which keeps the variance of the signals
+    similar from layer to layer, times :data:`INIT_GAINS` of ``activation``
+    for the weights into the hidden layer.
+    """
     coefs = []
-    for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]):
-        # "auto" is the Glorot (Xavier) normal scale, sqrt(2 / (fan_in + fan_out)),
-        # which keeps the variance of activations similar from layer to layer.
-        std = np.sqrt(2.0 / (fan_in + fan_out)) if scale == "auto" else scale
+    gains = [INIT_GAINS[activation], 1.0]
+    for fan_in, fan_out, gain in zip(layer_sizes[:-1], layer_sizes[1:], gains):
+        if scale == "auto":
+            std = gain * np.sqrt(2.0 / (fan_in + fan_out))
+        else:
+            std = scale
         coefs.append(rng.normal(scale=std, size=(fan_in, fan_out)).astype(dtype))
     intercepts = [np.zeros(size, dtype=dtype) for size in layer_sizes[1:]]
     return coefs, intercepts

@@ -62,7 +62,7 @@ def test_binary_problem_uses_two_outputs():
     X, y = make_classification(n_samples=200, n_features=5, random_state=0)
     labels = np.where(y == 1, "yes", "no")
     clf = BackpropClassifier(random_state=0).fit(X, labels)
-    assert clf.coefs_[1].shape == (20, 2)
+    assert clf.coefs_[1].shape == (50, 2)
     assert clf.predict_proba(X).shape == (200, 2)
     assert clf.score(X, labels) > 0.9
 
@@ -112,7 +112,9 @@ def test_history_before_fit_raises_not_fitted():
 )
 def test_history_columns_and_length(iris, loss, columns):
     X, y = iris
-    clf = BackpropClassifier(loss=loss, max_iter=30, tol=None, random_state=0)
+    clf = BackpropClassifier(
+        loss=loss, alpha=0.0, max_iter=30, tol=None, random_state=0
+    )
     history = clf.fit(X, y).history_
     assert list(history.columns) == columns
     assert len(history) == clf.n_iter_ == 30
@@ -123,10 +125,10 @@ def test_history_columns_and_length(iris, loss, columns):
 def test_history_mse_is_the_squared_error_of_softmax_outputs(iris):
     # history_ records the state before each update: row 0 is the initial network.
     X, y = iris
-    clf = BackpropClassifier(max_iter=1, tol=None, random_state=0)
+    clf = BackpropClassifier(alpha=0.0, max_iter=1, tol=None, random_state=0)
     history = clf.fit(X, y).history_
     initial = BackpropClassifier(
-        max_iter=1, tol=None, random_state=0, learning_rate=1e-300
+        alpha=0.0, max_iter=1, tol=None, random_state=0, learning_rate=1e-300
     )
     proba = initial.fit(X, y).predict_proba(X)
     Y = np.eye(3)[y]
@@ -152,9 +154,9 @@ def test_without_intercept_exposes_zero_intercepts(iris):
     clf = BackpropClassifier(
         fit_intercept=False, max_iter=5, tol=None, random_state=0
     ).fit(X, y)
-    assert [b.shape for b in clf.intercepts_] == [(20,), (3,)]
+    assert [b.shape for b in clf.intercepts_] == [(50,), (3,)]
     assert not any(b.any() for b in clf.intercepts_)
-    assert [W.shape for W in clf.coefs_] == [(4, 20), (20, 3)]
+    assert [W.shape for W in clf.coefs_] == [(4, 50), (50, 3)]
 
 
 def test_tol_stops_training_early(iris):

@@ -16,7 +16,7 @@ from sklearn_backprop import _blockwise, _cli, _tables
 from sklearn_backprop._cli import main
 
 TUTORIAL_ARGS = (
-    "fit --hidden-size 2 --solver sgd --momentum 0 --batch-size full "
+    "fit --hidden-size 2 --solver sgd --momentum 0 --batch-size full --alpha 0 "
     "--learning-rate 0.1 --max-iter 5000 --loss squared_error "
     "--no-intercept --init-scale 0.5 --no-tol --no-scale --test-size 20 "
     "--random-state 10 --split-random-state 4"
@@ -441,8 +441,9 @@ def test_history_png_shows_the_reported_loss_and_accuracy(
         return display
 
     monkeypatch.setattr(_cli.HistoryDisplay, "from_estimator", record)
-    argv = ["fit", "--loss", loss, "--max-iter", "20", "--output-dir", str(tmp_path)]
-    assert main(argv) == 0
+    # Without a penalty, the squared error's loss is the mse.
+    argv = ["fit", "--loss", loss, "--alpha", "0", "--max-iter", "20"]
+    assert main(argv + ["--output-dir", str(tmp_path)]) == 0
     assert drawn == [curves]
 
 
@@ -462,8 +463,9 @@ def ctrl_c_at_pass(monkeypatch, n):
 
 def test_ctrl_c_during_fit_saves_what_was_trained(tmp_path, monkeypatch, capsys):
     ctrl_c_at_pass(monkeypatch, 5)
-    argv = ["fit", "--max-iter", "1000", "--no-tol", "--output-dir", str(tmp_path)]
-    assert main(argv) == 130
+    # Full batch: one pass per iteration.
+    argv = ["fit", "--max-iter", "1000", "--no-tol", "--batch-size", "full"]
+    assert main(argv + ["--output-dir", str(tmp_path)]) == 130
     err = capsys.readouterr().err.splitlines()
     assert err == [
         "interrupted: Ctrl-C ended training after 5 iterations; the model and "

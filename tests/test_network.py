@@ -154,12 +154,17 @@ def test_init_weights_draws_input_to_hidden_first():
     assert not any(b.any() for b in intercepts)
 
 
-def test_init_weights_auto_scale_is_glorot():
+@pytest.mark.parametrize(
+    "activation, gain", [("logistic", 4.0), ("tanh", 1.0), ("relu", 1.0)]
+)
+def test_init_weights_auto_scale_is_glorot(activation, gain):
     coefs, intercepts = _network.init_weights(
-        np.random.RandomState(0), [300, 500, 10], "auto", np.float32
+        np.random.RandomState(0), [300, 500, 10], "auto", np.float32, activation
     )
     assert coefs[0].dtype == np.float32
-    assert_allclose(coefs[0].std(), np.sqrt(2 / 800), rtol=0.02)
+    # Four times Glorot's scale into sigmoid units (slope 1/4 at 0), and
+    # Glorot's own into the outputs.
+    assert_allclose(coefs[0].std(), gain * np.sqrt(2 / 800), rtol=0.02)
     assert_allclose(coefs[1].std(), np.sqrt(2 / 510), rtol=0.05)
     assert [b.shape for b in intercepts] == [(500,), (10,)]
     assert not any(b.any() for b in intercepts)

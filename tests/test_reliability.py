@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -91,6 +91,14 @@ def test_nan_at_predict_time(fitted, iris, method):
 
 INVALID_PARAMETERS = {
     "hidden_size": [0, 2.5, "10"],
+    "activation": ["sigmoid", None],
+    "solver": ["newton", None],
+    "learning_rate_schedule": ["decay"],
+    "power_t": [-0.5],
+    "nesterovs_momentum": ["yes"],
+    "beta_1": [1.0, -0.1],
+    "beta_2": [1.0],
+    "epsilon": [0.0],
     "learning_rate": [0, -1.0, "fast"],
     "max_iter": [0, 1.5],
     "loss": ["hinge", None],
@@ -98,7 +106,7 @@ INVALID_PARAMETERS = {
     "init_scale": [0.0, -1.0, "glorot"],
     "tol": [-1e-4, "small"],
     "n_iter_no_change": [0, 2.5],
-    "batch_size": [0, "auto"],
+    "batch_size": [0, "full"],
     "shuffle": ["sometimes"],
     "momentum": [-0.1, 1.0],
     "alpha": [-1.0],
@@ -132,22 +140,50 @@ def test_every_parameter_has_invalid_values_tested():
 @pytest.mark.parametrize(
     "scale, learning_rate", [(1e300, 1.0), (1.0, 1e6), (1e300, 1e6), (1e-300, 1.0)]
 )
-def test_extreme_features_and_steps_give_no_warnings_and_finite_weights(
+def test_extreme_features_and_steps_give_finite_weights_and_say_why(
     iris, loss, scale, learning_rate
 ):
     X, y = iris
+    # Plain gradient descent: nothing bounds its steps, unlike Adam's.
     clf = BackpropClassifier(
-        loss=loss, learning_rate=learning_rate, max_iter=50, tol=None, random_state=0
+        solver="sgd",
+        momentum=0.0,
+        batch_size=None,
+        alpha=0.0,
+        loss=loss,
+        learning_rate=learning_rate,
+        max_iter=50,
+        tol=None,
+        random_state=0,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         clf.fit(X * scale, y)
         proba = clf.predict_proba(X * scale)
         log_proba = clf.predict_log_proba(X * scale)
+    # No overflow or invalid-value warnings from NumPy; the features far from
+    # standardised are named, with the fix.
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    unscaled = [w for w in caught if "StandardScaler" in str(w.message)]
+    assert bool(unscaled) == (scale > 100)
     assert all(np.isfinite(W).all() for W in clf.coefs_ + clf.intercepts_)
     assert np.isfinite(clf.history_.to_numpy()).all()
     assert_allclose(proba.sum(axis=1), 1.0)
     assert np.isfinite(log_proba).all()
+
+
+def test_unscaled_features_are_named_with_the_fix():
+    X, y = load_breast_cancer(return_X_y=True)
+    with pytest.warns(UserWarning, match=r"Feature 23 of X .*StandardScaler"):
+        BackpropClassifier(max_iter=2, tol=None, random_state=0).fit(X, y)
+    scaled = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BackpropClassifier(max_iter=2, tol=None, random_state=0).fit(scaled, y)
+    with pytest.warns(UserWarning, match="StandardScaler"):
+        BackpropClassifier(max_iter=2, tol=None, random_state=0).fit(
+            sp.csr_matrix(X), y
+        )
 
 
 # ----------------------------------------------------------------- sparse data
@@ -244,7 +280,7 @@ def test_predict_proba_from_eight_threads(iris):
 
 DIGEST_SCRIPT = """
 import hashlib
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn_backprop import BackpropClassifier
 X, y = load_iris(return_X_y=True)
 clf = BackpropClassifier(batch_size=16, momentum=0.5, max_iter=40, tol=None,

@@ -60,7 +60,7 @@ def test_mini_batch_history_is_exact_on_the_whole_training_set(iris):
     # Row t holds the metrics of the weights at the start of epoch t on all rows,
     # not a running mean over the epoch's batches.
     X, y = iris
-    params = dict(batch_size=16, max_iter=4, tol=None, random_state=0)
+    params = dict(batch_size=16, alpha=0.0, max_iter=4, tol=None, random_state=0)
     three = BackpropClassifier(**{**params, "max_iter": 3}).fit(X, y)
     four = BackpropClassifier(**params).fit(X, y)
     assert_allclose(metrics_only(three), metrics_only(four).iloc[:3], rtol=1e-12)
@@ -157,9 +157,10 @@ def test_steps_from_sums_on_fortran_ordered_arrays_take_the_formulas():
 
 def test_momentum_speeds_up_training(iris):
     X, y = iris
-    plain = BackpropClassifier(learning_rate=0.1, max_iter=50, tol=None, random_state=0)
+    params = dict(solver="sgd", batch_size=None, learning_rate=0.1, max_iter=50)
+    plain = BackpropClassifier(momentum=0.0, tol=None, random_state=0, **params)
     heavy = BackpropClassifier(
-        learning_rate=0.1, momentum=0.9, max_iter=50, tol=None, random_state=0
+        momentum=0.9, nesterovs_momentum=False, tol=None, random_state=0, **params
     )
     assert (
         heavy.fit(X, y).history_["loss"].iloc[-1]
@@ -171,7 +172,7 @@ def test_momentum_speeds_up_training(iris):
 def test_penalty_is_in_loss_but_not_in_mse_or_accuracy(iris, loss):
     X, y = iris
     params = dict(loss=loss, max_iter=1, tol=None, random_state=0)
-    plain = BackpropClassifier(**params).fit(X, y)
+    plain = BackpropClassifier(alpha=0.0, **params).fit(X, y)
     penalised = BackpropClassifier(alpha=0.5, **params).fit(X, y)
     # Row 0 is computed with the initial weights, the same for both.
     initial = BackpropClassifier(**params, learning_rate=1e-300).fit(X, y)
@@ -186,7 +187,7 @@ def test_penalty_is_in_loss_but_not_in_mse_or_accuracy(iris, loss):
 def test_penalty_shrinks_the_weights(iris):
     X, y = iris
     params = dict(max_iter=200, tol=None, random_state=0)
-    plain = BackpropClassifier(**params).fit(X, y)
+    plain = BackpropClassifier(alpha=0.0, **params).fit(X, y)
     penalised = BackpropClassifier(alpha=0.01, **params).fit(X, y)
     norm = lambda clf: sum((W**2).sum() for W in clf.coefs_)  # noqa: E731
     assert norm(penalised) < 0.5 * norm(plain)
@@ -204,8 +205,21 @@ def test_no_improvement_stop_counts_consecutive_misses():
     assert NoImprovementStop(tol=None, patience=1).update(5.0) is False
 
 
-def test_no_improvement_stop_waits_out_an_initial_rise():
+def test_no_improvement_stop_counts_a_gradual_fall_from_the_first_value():
+    # Each value improves on the last, but by less than tol: a plateau at the
+    # scale of tol, which ends training after patience values.
+    rule = NoImprovementStop(tol=0.5, patience=3, wait_for_fall=True)
+    decisions = [rule.update(0.63 * 0.5**k) for k in range(6)]
+    assert decisions == [False, False, False, True, True, True]
+
+
+def test_no_improvement_stop_counts_a_validation_rise_from_the_first_value():
     rule = NoImprovementStop(tol=0.1, patience=2)
+    assert [rule.update(v) for v in [1.0, 1.2, 1.4]] == [False, False, True]
+
+
+def test_no_improvement_stop_waits_out_an_initial_rise():
+    rule = NoImprovementStop(tol=0.1, patience=2, wait_for_fall=True)
     decisions = [rule.update(v) for v in [1.0, 1.2, 1.4, 1.3, 1.1, 0.8, 0.85, 0.9]]
     assert decisions == [False] * 7 + [True]
 
@@ -377,7 +391,8 @@ def test_weight_two_equals_a_repeated_row(iris):
     rng = np.random.RandomState(0)
     weights = rng.randint(0, 4, size=len(X))
     repeated = np.repeat(np.arange(len(X)), weights)
-    params = dict(max_iter=50, tol=None, random_state=0)
+    # Full batch: mini-batches of the repeated rows are other batches.
+    params = dict(batch_size=None, max_iter=50, tol=None, random_state=0)
     weighted = BackpropClassifier(**params).fit(X, y, sample_weight=weights)
     duplicated = BackpropClassifier(**params).fit(X[repeated], y[repeated])
     assert_same_fit(weighted, duplicated, rtol=1e-10)
@@ -522,12 +537,14 @@ def test_ctrl_c_stops_after_the_current_iteration_and_keeps_the_result(
         return pass_totals(*args, **kwargs)
 
     monkeypatch.setattr(_blockwise, "pass_totals", pass_totals_then_ctrl_c)
-    clf = BackpropClassifier(max_iter=100, tol=None, random_state=0)
+    # Full batch: one pass per iteration.
+    params = dict(batch_size=None, tol=None, random_state=0)
+    clf = BackpropClassifier(max_iter=100, **params)
     with pytest.warns(UserWarning, match="interrupted by Ctrl-C after iteration 4"):
         clf.fit(X, y)
     assert clf.n_iter_ == len(clf.history_) == 5
     monkeypatch.setattr(_blockwise, "pass_totals", pass_totals)
-    reference = BackpropClassifier(max_iter=5, tol=None, random_state=0).fit(X, y)
+    reference = BackpropClassifier(max_iter=5, **params).fit(X, y)
     assert_same_fit(clf, reference, rtol=0)
     # The usual Ctrl-C handler is back once fit returns.
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
@@ -587,3 +604,90 @@ def test_divergence_keeps_the_previous_state(iris):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         clf.predict(X)
+
+
+# ------------------------------------------------ endings that need a warning
+
+
+def test_early_stopping_that_never_improves_restores_the_initial_weights(iris):
+    X, y = iris
+    X_train, X_val, y_train, y_val = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    # Steps far too large: the validation loss only rises.
+    params = dict(solver="sgd", momentum=0.0, batch_size=None, random_state=0)
+    clf = BackpropClassifier(
+        learning_rate=50.0, early_stopping=True, n_iter_no_change=5, **params
+    )
+    with pytest.warns(ConvergenceWarning, match="never improved .* restored them"):
+        clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    assert clf.best_iteration_ == 0
+    assert clf.n_iter_ == 6
+    initial = BackpropClassifier(learning_rate=1e-300, max_iter=1, tol=None, **params)
+    initial.fit(X_train, y_train)
+    for restored, drawn in zip(clf.coefs_, initial.coefs_):
+        assert_allclose(restored, drawn, rtol=1e-12)
+
+
+def test_training_that_ends_far_above_its_best_loss_says_so(iris):
+    X, y = iris
+    clf = BackpropClassifier(
+        solver="sgd",
+        momentum=0.0,
+        batch_size=None,
+        learning_rate=30.0,
+        max_iter=30,
+        tol=None,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match="well above its best"):
+        clf.fit(X, y)
+    assert clf.loss_curve_[-1] > 1.5 * min(clf.loss_curve_)
+
+
+def test_mlp_classifier_attributes_follow_the_history(iris):
+    X, y = iris
+    clf = BackpropClassifier(batch_size=50, max_iter=20, tol=None, random_state=0)
+    clf.fit(X, y)
+    assert clf.loss_curve_ == clf.history_["loss"].tolist()
+    assert clf.loss_ == clf.loss_curve_[-1]
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+    assert (clf.n_layers_, clf.n_outputs_, clf.t_) == (3, 3, 20 * 150)
+    stopped = BackpropClassifier(early_stopping=True, max_iter=50, random_state=0).fit(
+        X, y
+    )
+    scores = stopped.validation_scores_
+    assert scores == stopped.history_["val_accuracy"].tolist()
+    assert stopped.best_validation_score_ == scores[stopped.best_iteration_]
+    assert stopped.best_loss_ is None
+    # Squared error without a penalty: the loss is the mse.
+    tutorial_like = BackpropClassifier(
+        loss="squared_error", alpha=0.0, max_iter=5, tol=None, random_state=0
+    ).fit(X, y)
+    assert tutorial_like.loss_curve_ == tutorial_like.history_["mse"].tolist()
+
+
+def test_partial_fit_is_not_offered_by_lbfgs(iris):
+    X, y = iris
+    clf = BackpropClassifier(solver="lbfgs")
+    assert not hasattr(clf, "partial_fit")
+    with pytest.raises(AttributeError, match="partial_fit") as error:
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    # The reason is chained to scikit-learn's generic message.
+    assert "stochastic solvers" in str(error.value.__cause__)
+
+
+@pytest.mark.parametrize("activation", ["logistic", "tanh", "relu"])
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_every_solver_and_activation_learns_iris(iris, solver, activation):
+    X, y = iris
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    clf = BackpropClassifier(
+        solver=solver, activation=activation, max_iter=300, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.score(X, y) >= 0.95
+    assert clf.n_iter_ == len(clf.history_) == len(clf.loss_curve_)

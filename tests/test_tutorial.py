@@ -18,6 +18,7 @@ TUTORIAL_PARAMS = dict(
     solver="sgd",
     momentum=0.0,
     batch_size=None,
+    alpha=0.0,
     learning_rate=0.1,
     max_iter=5000,
     loss="squared_error",
