@@ -30,7 +30,7 @@ if __name__ == "__main__":
         model = make_pipeline(StandardScaler(), BackpropClassifier(random_state=0))
         grid = {
             "backpropclassifier__hidden_size": [4, 16, 64],
-            "backpropclassifier__learning_rate": [0.3, 1.0, 3.0],
+            "backpropclassifier__learning_rate": [0.003, 0.01, 0.03],
         }
         with joblib.parallel_config(backend="dask"):
             search = GridSearchCV(model, grid, cv=5, n_jobs=-1).fit(X, y)

@@ -4,8 +4,8 @@ BackpropClassifier beside MLPClassifier
 
 Both classifiers with their default parameters, behind a ``StandardScaler``, on
 the classification datasets that ship with scikit-learn: mean accuracy of
-5-fold cross-validation and total fit time. ``benchmarks/bench_defaults.py``
-prints the same comparison as a table.
+5-fold cross-validation and total fit time. ``benchmarks/bench_accuracy.py``
+prints the same comparison, on eight more data sets, as a table.
 """
 
 import warnings

@@ -20,7 +20,7 @@ X, y = load_wine(return_X_y=True)
 model = make_pipeline(StandardScaler(), BackpropClassifier(random_state=0))
 grid = {
     "backpropclassifier__hidden_size": [2, 8, 32],
-    "backpropclassifier__learning_rate": [0.1, 0.3, 1.0, 3.0],
+    "backpropclassifier__learning_rate": [0.001, 0.003, 0.01, 0.03],
 }
 search = GridSearchCV(model, grid, cv=5, n_jobs=2).fit(X, y)
 print("best:", search.best_params_, f"accuracy {search.best_score_:.3f}")

@@ -15,8 +15,16 @@ from sklearn.datasets import make_moons
 from sklearn_backprop import BackpropClassifier
 
 X, y = make_moons(n_samples=300, noise=0.15, random_state=0)
+# Full-batch gradient descent, as in the tutorial, with a large step.
 clf = BackpropClassifier(
-    hidden_size=6, learning_rate=3.0, max_iter=3000, tol=None, random_state=0
+    hidden_size=6,
+    solver="sgd",
+    momentum=0.0,
+    batch_size=None,
+    learning_rate=3.0,
+    max_iter=3000,
+    tol=None,
+    random_state=0,
 ).fit(X, y)
 print(f"training accuracy: {clf.score(X, y):.3f}")
 

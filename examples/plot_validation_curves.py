@@ -26,8 +26,11 @@ X_train, X_val = scaler.transform(X_train), scaler.transform(X_val)
 # %%
 # A wide network on a small training set overfits: after about 100 iterations
 # the validation loss turns back up while the training loss keeps falling.
+# Full-batch gradient descent without a penalty, so that nothing holds the
+# overfitting back.
+DESCENT = dict(solver="sgd", momentum=0.0, batch_size=None, alpha=0.0)
 clf = BackpropClassifier(
-    hidden_size=64, learning_rate=0.3, max_iter=600, tol=None, random_state=0
+    hidden_size=64, learning_rate=0.3, max_iter=600, tol=None, random_state=0, **DESCENT
 )
 clf.fit(X_train[:100], y_train[:100], X_val=X_val, y_val=y_val)
 HistoryDisplay.from_estimator(clf, metrics=["loss", "accuracy"])
@@ -36,6 +39,7 @@ plt.show()
 # %%
 # Early stopping on the same validation data keeps the best weights.
 stopped = BackpropClassifier(
+    **DESCENT,
     hidden_size=64,
     learning_rate=0.3,
     max_iter=600,

@@ -42,7 +42,6 @@ _SHAPING_PARAMS = ("hidden_size", "activation", "loss", "fit_intercept")
 _AUTO_BATCH_SIZE = 200
 
 
-
 class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
     """Two-layer network trained by gradient descent with backpropagation.
 
@@ -319,9 +318,7 @@ default="constant"
         "activation": [StrOptions(set(_network.ACTIVATIONS))],
         "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "learning_rate_schedule": [
-            StrOptions({"constant", "invscaling", "adaptive"})
-        ],
+        "learning_rate_schedule": [StrOptions({"constant", "invscaling", "adaptive"})],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "loss": [StrOptions({"log_loss", "squared_error"})],
@@ -1078,4 +1075,3 @@ def _warn_if_unscaled(X):
         "make_pipeline(StandardScaler(), BackpropClassifier()).",
         UserWarning,
     )
-

@@ -48,9 +48,9 @@ examples:
 """
 GRID_EXAMPLES = """\
 examples:
-  sklearn-backprop grid --hidden-size 2 4 8 --learning-rate 0.1 1
+  sklearn-backprop grid --hidden-size 8 32 --learning-rate 0.003 0.01 0.03
   sklearn-backprop grid penguins.csv --target species --hidden-size 4 16 \\
-      --learning-rate 0.3 1 3 --cv 5 --n-jobs 2 --output-dir search
+      --learning-rate 0.003 0.01 0.03 --cv 5 --n-jobs 2 --output-dir search
 """
 PREDICT_EXAMPLES = """\
 examples:
