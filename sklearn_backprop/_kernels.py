@@ -348,7 +348,7 @@ def descend(param, total, N, alpha, velocity, learning_rate, momentum):
     learning_rate * gradient``. Compiled without fast-math, so that each value
     goes through the same IEEE operations, in the same order, as NumPy's
     whole-array expressions in :func:`._network.finish_gradients` and
-    :class:`._training.GradientDescent`: the results are equal to the last bit.
+    :class:`._optimizers.SGD`: the results are equal to the last bit.
     """
     p = param.reshape(param.size)
     t = total.reshape(total.size)

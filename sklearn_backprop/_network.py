@@ -265,13 +265,24 @@ def backward(
 
 def finish_gradients(coef_sums, intercept_sums, N, coefs, alpha):
     """Divide gradient sums by ``N`` and add the penalty's gradient ``alpha * W``."""
-    coef_grads = [total / N for total in coef_sums]
-    if alpha:
-        for grad, W in zip(coef_grads, coefs):
-            grad += alpha * W
+    coef_grads = mean_gradients(coefs, coef_sums, N, [alpha] * len(coefs))
     if intercept_sums is None:
         return coef_grads, None
     return coef_grads, [total / N for total in intercept_sums]
+
+
+def mean_gradients(params, sums, N, alphas):
+    """Return the gradients of the mean loss: ``sum / N + alpha * param``.
+
+    ``sums`` are gradients summed over rows, ``N`` what they are divided by
+    (see :func:`normaliser`) and ``alphas`` the L2 penalty of each parameter,
+    0 for none (the biases).
+    """
+    grads = [total / N for total in sums]
+    for grad, param, alpha in zip(grads, params, alphas):
+        if alpha:
+            grad += alpha * param
+    return grads
 
 
 def weight_total(P, sample_weight=None):

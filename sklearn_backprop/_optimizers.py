@@ -17,25 +17,12 @@ import scipy.optimize
 
 from . import _kernels
 from ._array_api import like, namespace, to_numpy
+from ._network import mean_gradients
 
 # The velocity argument of _kernels.descend without momentum, which never reads it.
 _NO_VELOCITY = np.empty(0)
 # The adaptive schedule stops dividing the step below this: MLPClassifier's floor.
 _SMALLEST_ADAPTIVE_RATE = 1e-6
-
-
-def mean_gradients(params, sums, N, alphas):
-    """Return the gradients of the mean loss: ``sum / N + alpha * param``.
-
-    ``sums`` are gradients summed over rows, ``N`` what they are divided by
-    (see :func:`._network.normaliser`) and ``alphas`` the L2 penalty of each
-    parameter, 0 for none (the biases).
-    """
-    grads = [total / N for total in sums]
-    for grad, param, alpha in zip(grads, params, alphas):
-        if alpha:
-            grad += alpha * param
-    return grads
 
 
 class SGD:
@@ -112,11 +99,13 @@ class SGD:
                 param += velocity
 
     def step_from_sums(self, params, sums, N, alphas):
-        """Move each parameter along its mean gradient (see :func:`mean_gradients`).
+        """Move each parameter along the mean gradient of its sums over rows.
+
+        The gradient is :func:`._network.mean_gradients`'s.
 
         Without Nesterov's momentum, on NumPy arrays in C order, one compiled
         loop per parameter computes the gradient and takes the step, with the
-        result of :func:`mean_gradients` and :meth:`step` to the last bit.
+        result of :func:`._network.mean_gradients` and :meth:`step` to the last bit.
         """
         compiled = not self.nesterov and all(
             _c_ordered_numpy(array) for array in params + sums
@@ -210,7 +199,7 @@ class Adam:
             param -= rate * m / (namespace(v).sqrt(v) + self.epsilon)
 
     def step_from_sums(self, params, sums, N, alphas):
-        """Take one step along the mean gradients (see :func:`mean_gradients`)."""
+        """Take one step along the mean gradients of the sums over rows."""
         self.step(params, mean_gradients(params, sums, N, alphas))
 
     def end_epoch(self, samples_seen):

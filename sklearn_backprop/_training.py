@@ -296,7 +296,7 @@ class Loop:
             _, sums, N, alphas = self._gradient_terms(totals)
             loss = totals.metrics(settings.loss, n_outputs(state))["loss"]
             loss += _network.l2_penalty(state.coefs, settings.alpha)
-            return loss, _optimizers.mean_gradients(current, sums, N, alphas)
+            return loss, _network.mean_gradients(current, sums, N, alphas)
 
         def after_iteration(current):
             self.task.begin_epoch(self.fitted_attributes)

@@ -4,7 +4,7 @@ hidden activation, and the training loop's blockwise gradients against it.
 ``tests/test_network.py`` checks the logistic hidden layer alone; here every
 activation of ``_network.ACTIVATIONS`` is checked for each loss and output
 layer, then the gradients that training actually steps along (blockwise sums
-from ``_blockwise.pass_totals``, finished by ``_optimizers.mean_gradients``)
+from ``_blockwise.pass_totals``, finished by ``_network.mean_gradients``)
 are compared with ``_network.backward``, on the compiled kernels' path too.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from sklearn_backprop import _blockwise, _network
-from sklearn_backprop._optimizers import mean_gradients
+from sklearn_backprop._network import mean_gradients
 
 ACTIVATIONS = sorted(_network.ACTIVATIONS)
 

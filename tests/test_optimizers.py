@@ -21,7 +21,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from sklearn_backprop import BackpropClassifier, _network
-from sklearn_backprop._optimizers import SGD, Adam, mean_gradients
+from sklearn_backprop._network import mean_gradients
+from sklearn_backprop._optimizers import SGD, Adam
 
 N_STEPS = 7
 
