@@ -360,7 +360,9 @@ class Loop:
         state, settings = self.state, self.settings
         row = totals.metrics(settings.loss, n_outputs(state))
         if settings.alpha > 0:
-            row["loss"] += _network.l2_penalty(coefs, settings.alpha)
+            # Not +=: for the squared error, loss and mse may be one 0-d array
+            # of another library, which += would change in place.
+            row["loss"] = row["loss"] + _network.l2_penalty(coefs, settings.alpha)
         if not math.isfinite(float(row["loss"])):
             raise FloatingPointError(
                 f"The training loss became {row['loss']} at iteration "
