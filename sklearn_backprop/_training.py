@@ -309,10 +309,13 @@ class Loop:
                 raise _optimizers.StopMinimizing
             if self._interrupted(interrupt):
                 raise _optimizers.StopMinimizing
-            copies, totals = latest["point"]
+            # The next iteration starts where this one ended, which SciPy
+            # evaluated last; a fresh pass only where it did not.
+            copies = latest["point"][0]
             if not all(_same(a, b) for a, b in zip(copies, current)):
                 totals = self._pass(self.data, gradients=False)
-            start["point"] = ([copy_array(p) for p in current], totals)
+                latest["point"] = ([copy_array(p) for p in current], totals)
+            start["point"] = latest["point"]
 
         with _blockwise.blas_on_one_thread(), interrupt_after_epoch() as interrupt:
             result = _optimizers.minimize_lbfgs(
