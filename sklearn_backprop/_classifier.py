@@ -138,6 +138,16 @@ default="constant"
         whole training set for each step (full-batch gradient descent, the
         tutorial's method), which is exact and deterministic.
 
+    epoch_metrics : {"batches", "exact"}, default="batches"
+        How a mini-batch epoch computes its row of ``history_``.
+        ``"batches"``: the mean over the epoch's batches, weighted by rows, of
+        each batch's metrics before its step (what MLPClassifier and Keras
+        report), computed by the passes that take the steps, at no extra cost;
+        the validation metrics are those at the end of the epoch. ``"exact"``:
+        one more pass over the whole training set at the start of each epoch,
+        for the metrics of the weights it starts from, as full-batch rows are;
+        it costs about a third of an epoch. Full-batch rows are always exact.
+
     shuffle : bool, default=True
         Whether to reshuffle the rows before cutting them into mini-batches at
         every epoch, as stochastic gradient descent needs. The order is drawn
@@ -224,8 +234,10 @@ default="constant"
         ``partial_fit``; equal to ``len(history_)``.
 
     history_ : pandas.DataFrame
-        One row per iteration, index ``iteration``, computed on the whole
-        training set for the weights at the start of that iteration: ``loss``
+        One row per iteration, index ``iteration``: metrics on the training
+        set for the weights at the start of that iteration (full batch, or
+        ``epoch_metrics="exact"``), or their mean over the epoch's mini-batches
+        (``epoch_metrics="batches"``, the default; see there): ``loss``
         (the training objective, penalty included; present unless it equals
         ``mse``), ``mse`` (the tutorial's squared error of the outputs against
         one-hot targets), ``accuracy``; with validation data ``val_loss``,
@@ -337,6 +349,7 @@ default="constant"
             StrOptions({"auto"}),
             None,
         ],
+        "epoch_metrics": [StrOptions({"batches", "exact"})],
         "shuffle": ["boolean"],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "nesterovs_momentum": ["boolean"],
@@ -368,6 +381,7 @@ default="constant"
         tol=1e-4,
         n_iter_no_change=10,
         batch_size="auto",
+        epoch_metrics="batches",
         shuffle=True,
         momentum=0.9,
         nesterovs_momentum=True,
@@ -395,6 +409,7 @@ default="constant"
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.batch_size = batch_size
+        self.epoch_metrics = epoch_metrics
         self.shuffle = shuffle
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
@@ -842,6 +857,7 @@ default=None
             learning_rate=self.learning_rate,
             max_iter=self.max_iter,
             verbose=self.verbose,
+            epoch_metrics=self.epoch_metrics,
         )
 
     def _train(self, state, classes, data, validation, n_epochs, *, incremental=False):

@@ -152,6 +152,8 @@ class Settings:
     learning_rate: float
     max_iter: int
     verbose: int
+    # "batches" or "exact": how mini-batch epochs compute their history rows.
+    epoch_metrics: str = "batches"
 
 
 class Loop:
@@ -215,11 +217,7 @@ class Loop:
         with _blockwise.blas_on_one_thread(), interrupt_after_epoch() as interrupt:
             for _ in range(n_epochs):
                 self.task.begin_epoch(self.fitted_attributes)
-                full_batch = self.settings.batch_size is None
-                totals = self._pass(self.data, gradients=full_batch)
-                row = self._record(totals, self.state.coefs)
-                self._keep_if_best(row, self.state.all_params())
-                self._descend(optimizer, totals)
+                row = self._epoch(optimizer)
                 self.state.samples_seen += n_rows
                 optimizer.end_epoch(self.state.samples_seen)
                 stop = self.stop_rule.update(row[self.monitored])
@@ -235,23 +233,68 @@ class Loop:
         self.state.optimizer_state = optimizer.state
         return self._finish()
 
-    def _descend(self, optimizer, totals):
-        """Run one epoch of steps: one full-batch step, or one per mini-batch.
+    def _epoch(self, optimizer):
+        """Run one epoch of steps and record its history row; return the row.
 
-        A full-batch step takes its gradients from the ``totals`` of the pass
-        that computed the metrics.
+        A full-batch step takes its gradients from the pass that computes the
+        row, exact for the weights it starts from. Mini-batch epochs record
+        the mean of their batches' metrics, weighted by rows, each batch's
+        taken before its step (``epoch_metrics="batches"``), or make a pass
+        over the whole training set first for exact metrics (``"exact"``).
         """
-        if self.settings.batch_size is None:
-            self._step(optimizer, totals)
-            return
+        params = self.state.all_params()
+        full_batch = self.settings.batch_size is None
+        if full_batch or self.settings.epoch_metrics == "exact":
+            totals = self._pass(self.data, gradients=full_batch)
+            row = self._record(totals, self._penalty())
+            self._keep_if_best(row, params)
+            if full_batch:
+                self._step(optimizer, totals)
+            else:
+                self._descend(optimizer, metrics=False)
+            return row
+        totals, penalty = self._descend(optimizer, metrics=True)
+        # Validation metrics, and the weights kept as the best, are those at the
+        # end of the epoch.
+        row = self._record(totals, penalty)
+        self._keep_if_best(row, params)
+        return row
+
+    def _descend(self, optimizer, *, metrics):
+        """Take one step per mini-batch of an epoch.
+
+        With ``metrics``, return the batches' metric sums added up and the
+        mean, weighted by rows, of the penalty at the weights each batch saw.
+        """
         X, Y, sample_weight = self.data
         batches = batch_slices(
             X.shape[0], self.settings.batch_size, self.settings.shuffle, self.state.rng
         )
+        epoch_totals, penalty_sum = None, 0.0
         for rows in batches:
             weights = None if sample_weight is None else take_rows(sample_weight, rows)
             batch = (take_rows(X, rows), take_rows(Y, rows), weights)
-            self._step(optimizer, self._pass(batch, metrics=False, gradients=True))
+            totals = self._pass(batch, metrics=metrics, gradients=True)
+            if metrics:
+                penalty_sum += totals.weight * self._penalty()
+            self._step(optimizer, totals)
+            if metrics:
+                # The metric sums only: the gradients have done their work.
+                totals.coef_sums = totals.intercept_sums = None
+                if epoch_totals is None:
+                    epoch_totals = totals
+                else:
+                    epoch_totals += totals
+        if metrics:
+            return epoch_totals, penalty_sum / epoch_totals.weight
+        return None
+
+    def _penalty(self, coefs=None):
+        """The L2 penalty of ``coefs`` (the current weights by default)."""
+        if not self.settings.alpha > 0:
+            return 0.0
+        coefs = self.state.coefs if coefs is None else coefs
+        return _network.l2_penalty(coefs, self.settings.alpha)
 
     def _step(self, optimizer, totals):
         """Update the weights along the gradients summed in ``totals``."""
@@ -301,7 +344,7 @@ class Loop:
         def after_iteration(current):
             self.task.begin_epoch(self.fitted_attributes)
             copies, totals = start["point"]
-            row = self._record(totals, copies[: len(state.coefs)])
+            row = self._record(totals, self._penalty(copies[: len(state.coefs)]))
             self._keep_if_best(row, copies)
             state.samples_seen += self.data[0].shape[0]
             stop = self.stop_rule.update(row[self.monitored])
@@ -353,19 +396,20 @@ class Loop:
             activation=settings.activation,
         )
 
-    def _record(self, totals, coefs):
+    def _record(self, totals, penalty):
         """Append the metrics in ``totals`` (and on validation data) to the history.
 
-        ``totals`` are those of the weights ``coefs``, whose penalty the loss
-        includes. Returns the row, which holds ``loss`` even where the history
-        leaves it out as a copy of ``mse``.
+        The loss includes ``penalty``, that of the weights ``totals`` come
+        from. The validation metrics are those of the current weights. Returns
+        the row, which holds ``loss`` even where the history leaves it out as
+        a copy of ``mse``.
         """
         state, settings = self.state, self.settings
         row = totals.metrics(settings.loss, n_outputs(state))
         if settings.alpha > 0:
             # Not +=: for the squared error, loss and mse may be one 0-d array
             # of another library, which += would change in place.
-            row["loss"] = row["loss"] + _network.l2_penalty(coefs, settings.alpha)
+            row["loss"] = row["loss"] + penalty
         if not math.isfinite(float(row["loss"])):
             raise FloatingPointError(
                 f"The training loss became {row['loss']} at iteration "
@@ -430,8 +474,8 @@ class Loop:
                 param[...] = saved
             if iteration == 0 and len(self.state.history) > 1:
                 warnings.warn(
-                    "The validation loss never improved on its value for the "
-                    "initial weights: early stopping restored them after "
+                    "The validation loss never improved on its value at "
+                    "iteration 0: early stopping restored those weights after "
                     f"{len(self.state.history)} iterations. Use a smaller "
                     "learning_rate, or more validation data.",
                     ConvergenceWarning,

@@ -107,6 +107,7 @@ INVALID_PARAMETERS = {
     "tol": [-1e-4, "small"],
     "n_iter_no_change": [0, 2.5],
     "batch_size": [0, "full"],
+    "epoch_metrics": ["mean", None],
     "shuffle": ["sometimes"],
     "momentum": [-0.1, 1.0],
     "alpha": [-1.0],

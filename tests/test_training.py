@@ -56,11 +56,18 @@ def test_batch_slices_cover_every_row_once_per_epoch():
     assert in_order == [slice(0, 4), slice(4, 8), slice(8, 10)]
 
 
-def test_mini_batch_history_is_exact_on_the_whole_training_set(iris):
+def test_exact_mini_batch_history_is_on_the_whole_training_set(iris):
     # Row t holds the metrics of the weights at the start of epoch t on all rows,
     # not a running mean over the epoch's batches.
     X, y = iris
-    params = dict(batch_size=16, alpha=0.0, max_iter=4, tol=None, random_state=0)
+    params = dict(
+        batch_size=16,
+        epoch_metrics="exact",
+        alpha=0.0,
+        max_iter=4,
+        tol=None,
+        random_state=0,
+    )
     three = BackpropClassifier(**{**params, "max_iter": 3}).fit(X, y)
     four = BackpropClassifier(**params).fit(X, y)
     assert_allclose(metrics_only(three), metrics_only(four).iloc[:3], rtol=1e-12)
@@ -70,6 +77,56 @@ def test_mini_batch_history_is_exact_on_the_whole_training_set(iris):
     assert_allclose(row["mse"], _network.squared_error(Y, P), rtol=1e-12)
     assert_allclose(row["loss"], _network.log_loss(Y, P), rtol=1e-12)
     assert row["accuracy"] == three.score(X, y)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("alpha", [0.0, 1e-2])
+def test_batch_mean_history_weighs_each_batch_by_its_rows(iris, weighted, alpha):
+    X, y = iris
+    rng = np.random.RandomState(0)
+    sample_weight = rng.uniform(0.5, 2.0, len(y)) if weighted else None
+    params = dict(solver="sgd", momentum=0.0, learning_rate=0.5, alpha=alpha)
+    params.update(batch_size=40, shuffle=False, tol=None, random_state=0)
+    clf = BackpropClassifier(**params, max_iter=1).fit(X, y, sample_weight)
+    # The same epoch by the formulas, from the same initial weights.
+    initial = BackpropClassifier(**{**params, "learning_rate": 1e-300}, max_iter=1)
+    initial.fit(X, y, sample_weight)
+    coefs = [W.copy() for W in initial.coefs_]
+    intercepts = [b.copy() for b in initial.intercepts_]
+    Y = np.eye(3)[y]
+    sums = {"loss": 0.0, "mse": 0.0, "accuracy": 0.0}
+    total = 0.0
+    for start in range(0, len(y), 40):
+        rows = slice(start, start + 40)
+        w = None if sample_weight is None else sample_weight[rows]
+        H, P = _network.forward(X[rows], coefs, intercepts, "softmax")
+        weight = _network.weight_total(P, w)
+        penalty = _network.l2_penalty(coefs, alpha) if alpha else 0.0
+        sums["loss"] += weight * (_network.log_loss(Y[rows], P, w) + penalty)
+        sums["mse"] += weight * _network.squared_error(Y[rows], P, w)
+        sums["accuracy"] += weight * _network.accuracy(Y[rows], P, w)
+        total += weight
+        coef_grads, intercept_grads = _network.backward(
+            X[rows], Y[rows], H, P, coefs, "log_loss", True, w, alpha
+        )
+        for param, grad in zip(coefs + intercepts, coef_grads + intercept_grads):
+            param -= 0.5 * grad
+    row = clf.history_.iloc[0]
+    for name, value in sums.items():
+        assert_allclose(row[name], value / total, rtol=1e-10)
+    for fitted, expected in zip(clf.coefs_ + clf.intercepts_, coefs + intercepts):
+        assert_allclose(fitted, expected, rtol=1e-10, atol=1e-14)
+
+
+def test_batch_mean_and_exact_rows_agree_on_still_weights(iris):
+    # With steps too small to move the weights, every batch sees the initial
+    # weights, and the mean of their metrics is the whole set's.
+    X, y = iris
+    params = dict(learning_rate=1e-300, batch_size=32, max_iter=3, tol=None)
+    batches = BackpropClassifier(**params, random_state=0).fit(X, y)
+    exact = BackpropClassifier(**params, epoch_metrics="exact", random_state=0)
+    exact.fit(X, y)
+    assert_allclose(metrics_only(batches), metrics_only(exact), rtol=1e-12)
 
 
 def test_mini_batches_take_several_steps_per_epoch(iris):
@@ -279,7 +336,7 @@ def test_convergence_warning_names_the_monitored_loss(iris):
 def test_validation_columns_are_metrics_on_the_validation_set(iris):
     X, y = iris
     X_train, X_val, y_train, y_val = train_test_split(X, y, random_state=0)
-    params = dict(max_iter=1, tol=None, random_state=0)
+    params = dict(batch_size=None, max_iter=1, tol=None, random_state=0)
     clf = BackpropClassifier(**params).fit(X_train, y_train, X_val=X_val, y_val=y_val)
     assert list(clf.history_.columns) == [
         "loss",
@@ -297,6 +354,19 @@ def test_validation_columns_are_metrics_on_the_validation_set(iris):
     assert_allclose(row["val_loss"], _network.log_loss(Y_val, P), rtol=1e-12)
     assert_allclose(row["val_mse"], _network.squared_error(Y_val, P), rtol=1e-12)
     assert row["val_accuracy"] == initial.score(X_val, y_val)
+
+
+def test_batch_mean_rows_validate_the_weights_at_the_end_of_the_epoch(iris):
+    X, y = iris
+    X_train, X_val, y_train, y_val = train_test_split(X, y, random_state=0)
+    for n_epochs in (1, 2):
+        clf = BackpropClassifier(batch_size=20, max_iter=n_epochs, tol=None)
+        clf.set_params(random_state=0).fit(X_train, y_train, X_val=X_val, y_val=y_val)
+        P = clf.predict_proba(X_val)
+        row = clf.history_.iloc[-1]
+        Y_val = np.eye(3)[y_val]
+        assert_allclose(row["val_loss"], _network.log_loss(Y_val, P), rtol=1e-12)
+        assert row["val_accuracy"] == clf.score(X_val, y_val)
 
 
 def test_validation_data_with_string_labels(iris):
@@ -619,7 +689,7 @@ def test_early_stopping_that_never_improves_restores_the_initial_weights(iris):
     clf = BackpropClassifier(
         learning_rate=50.0, early_stopping=True, n_iter_no_change=5, **params
     )
-    with pytest.warns(ConvergenceWarning, match="never improved .* restored them"):
+    with pytest.warns(ConvergenceWarning, match="never improved .* restored those"):
         clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
     assert clf.best_iteration_ == 0
     assert clf.n_iter_ == 6
