@@ -7,9 +7,9 @@ layer's size; threads take them one at a time, their sums are added in block
 order whichever thread computed them, and BLAS runs on one thread meanwhile, so
 a pass gives the same bits on any number of threads and cores. A block goes
 through the whole-array formulas of :mod:`._network`, operation for operation
-(:func:`formula_block_totals`), or, for softmax outputs on NumPy arrays, through
-the compiled kernels of :mod:`._kernels` (:func:`compiled_block_totals`);
-:func:`use_kernels` decides.
+(:func:`formula_block_totals`), or, for the log loss on NumPy arrays and CSR
+matrices, through the compiled kernels of :mod:`._kernels`
+(:func:`compiled_block_totals`); :func:`use_kernels` decides.
 
 The threads and the hold on BLAS's threads belong to the process: made on first
 use under a lock, shared by the passes that run at the same time, and forgotten
@@ -20,7 +20,7 @@ import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,10 +34,6 @@ from ._array_api import namespace, same_device
 # the elementwise work between the two products (1024 rows of 128 units; blocks
 # of 512 to 1024 rows ran fastest in benchmarks/bench_fit.py).
 BLOCK_ELEMENTS = 131072
-# Blocks that take at most this many multiply-adds in their products run
-# entirely in compiled loops: BLAS calls cost more than they save there (the
-# two ran even at about 300,000 in benchmarks/bench_fit.py's shapes).
-SMALL_BLOCK_MACS = 200_000
 # Rows per product in X_b.T @ D1, a sum over rows: on two threads at once,
 # OpenBLAS ran longer sums in float32 at two thirds of its one-thread speed, and
 # sums of 128 rows at full speed (float64 gained a little too).
@@ -223,12 +219,21 @@ def formula_block_totals(
 
 
 def compiled_block_totals(
-    X, Y, sample_weight, coefs, intercepts, block, *, metrics, gradients
+    X,
+    Y,
+    sample_weight,
+    coefs,
+    intercepts,
+    block,
+    *,
+    output,
+    activation,
+    metrics,
+    gradients,
 ):
     """:func:`block_totals` of the rows ``block`` (a slice), with compiled kernels.
 
-    The same formulas: a small block entirely in compiled loops
-    (:func:`._kernels.small_pass`), others with the matrix products in BLAS and
+    The same formulas: the matrix products in BLAS (SciPy's for sparse ``X``),
     the elementwise work between them in one fused loop per layer.
     """
     W1, W2 = coefs
@@ -247,8 +252,17 @@ def compiled_block_totals(
             np.zeros(b2.shape, dtype),
         )
     weights = np.empty(0, dtype) if sample_weight is None else sample_weight[block]
-    kernel = _kernels.small_pass if is_small(block, W1, W2) else _blas_block_pass
-    sums = kernel(X[block], Y[block], weights, W1, b1, W2, b2, metrics, grads)
+    sums = _kernel_block_pass(
+        X[block],
+        Y[block],
+        weights,
+        (W1, b1, W2, b2),
+        _kernels.ACTIVATIONS[activation],
+        _kernels.SLOPES[activation],
+        _kernels.OUTPUT_ERRORS[output],
+        metrics,
+        grads,
+    )
     weight = block.stop - block.start if sample_weight is None else weights.sum()
     totals = Totals(weight, *sums.tolist())
     if gradients:
@@ -258,46 +272,57 @@ def compiled_block_totals(
     return totals
 
 
-def is_small(block, W1, W2):
-    """Whether the block runs entirely in compiled loops (see SMALL_BLOCK_MACS)."""
-    macs_per_row = W1.shape[1] * (W1.shape[0] + W2.shape[1])
-    return (block.stop - block.start) * macs_per_row <= SMALL_BLOCK_MACS
+def _kernel_block_pass(X, Y, sample_weight, params, activate, slope, errors, *rest):
+    """Forward, metric sums and (with ``grads``) backward on one block.
 
-
-def _blas_block_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
-    """:func:`._kernels.small_pass` with the matrix products in BLAS."""
+    ``params`` are ``(W1, b1, W2, b2)``; ``activate``, ``slope`` and
+    ``errors`` the kernels of the hidden activation, its slope and the output
+    errors; ``rest`` is ``(metrics, grads)``, with ``grads`` empty or the four
+    arrays the gradient sums are added to: ``X^T D1``, the column sums of
+    ``D1``, ``H^T D2``, the column sums of ``D2``. Returns the metric sums of
+    ``errors``.
+    """
+    W1, b1, W2, b2 = params
+    metrics, grads = rest
     H = X @ W1
-    _kernels.sigmoid(H, b1)
+    activate(H, b1)
     D2 = H @ W2
     intercept2 = grads[3] if grads else np.zeros_like(b2)
-    sums = _kernels.softmax_errors(D2, b2, Y, sample_weight, metrics, intercept2)
+    sums = errors(D2, b2, Y, sample_weight, metrics, intercept2)
     if grads:
         coef1, intercept1, coef2, _ = grads
         D1 = D2 @ W2.T
-        _kernels.sigmoid_slope(D1, H, intercept1)
-        for start in range(0, X.shape[0], GRADIENT_ROWS):
-            rows = slice(start, start + GRADIENT_ROWS)
-            coef1 += X[rows].T @ D1[rows]
+        slope(D1, H, intercept1)
+        if sp.issparse(X):
+            coef1 += X.T @ D1
+        else:
+            for start in range(0, X.shape[0], GRADIENT_ROWS):
+                rows = slice(start, start + GRADIENT_ROWS)
+                coef1 += X[rows].T @ D1[rows]
         coef2 += H.T @ D2
     return sums
 
 
-def use_kernels(X, output, activation):
+def use_kernels(X, loss, output, activation):
     """Whether a pass over ``X`` runs the compiled kernels.
 
-    They serve sigmoid hidden units with softmax outputs on C-ordered NumPy
-    arrays of float32 or float64. Other hidden activations, sigmoid outputs
-    (multilabel problems, and the tutorial's squared error, which reproduces
-    the tutorial's arithmetic to the last bit), sparse input and other array
-    libraries take the formulas of :mod:`._network`.
+    They serve the log loss (softmax outputs, or sigmoid outputs for
+    multilabel targets) with every hidden activation, on C-ordered NumPy
+    arrays and SciPy CSR matrices of float32 or float64. The tutorial's
+    squared error keeps the formulas of :mod:`._network`, operation for
+    operation, so that the tutorial's loop is reproduced to the last bit:
+    the kernels' exponential rounds otherwise than NumPy's. Other array
+    libraries take the formulas too.
     """
-    return (
-        output == "softmax"
-        and activation == "logistic"
-        and isinstance(X, np.ndarray)
-        and X.flags.c_contiguous
-        and X.dtype in (np.float32, np.float64)
-    )
+    if loss != "log_loss" or output not in _kernels.OUTPUT_ERRORS:
+        return False
+    if activation not in _kernels.ACTIVATIONS:
+        return False
+    if X.dtype not in (np.float32, np.float64):
+        return False
+    if sp.issparse(X):
+        return X.format == "csr"
+    return isinstance(X, np.ndarray) and X.flags.c_contiguous
 
 
 def _prime_blas():
@@ -580,7 +605,7 @@ def pass_totals(
     """
     n_rows, hidden_size = X.shape[0], coefs[0].shape[1]
     blocks = block_slices(n_rows, hidden_size)
-    compiled = use_kernels(X, output, activation)
+    compiled = use_kernels(X, loss, output, activation)
 
     def totals_of(block):
         if compiled:
@@ -591,6 +616,8 @@ def pass_totals(
                 coefs,
                 intercepts,
                 block,
+                output=output,
+                activation=activation,
                 metrics=metrics,
                 gradients=gradients,
             )
@@ -614,11 +641,8 @@ def pass_totals(
         return _sum_in_order(totals_of, blocks)
     # OpenBLAS's results depend on its number of threads, which differs from one
     # machine to the next: on one thread, the products' bits are the same on
-    # all. Blocks entirely in compiled loops call no BLAS, and skip the hold's
-    # cost (the last block is the largest). The formulas' products, even small
-    # ones such as column sums over 1000 rows, are not spared.
-    no_blas = compiled and is_small(blocks[-1], *coefs)
-    with nullcontext() if no_blas else blas_on_one_thread():
+    # all.
+    with blas_on_one_thread():
         if len(blocks) > 1 and n_threads is None:
             n_threads = n_threads_for(n_rows, hidden_size)
         if len(blocks) == 1 or n_threads == 1:

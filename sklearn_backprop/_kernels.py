@@ -1,15 +1,18 @@
-"""Compiled kernels for the softmax network on NumPy arrays.
+"""Compiled kernels for the network's elementwise work on NumPy arrays.
 
-Between the matrix products of a pass over a block of rows, which BLAS does,
-the elementwise work of each layer runs as one fused loop: bias and sigmoid;
-softmax, metric sums and output errors; the sigmoid's slope. Small blocks run
-entirely in loops (:func:`small_pass`), and the gradient step is one loop per
-parameter (:func:`descend`). The formulas are those of :mod:`._network`; they
-differ from it in rounding only: the exponential here is a polynomial that the
-compiler turns into SIMD code, within two units in the last place, where
-NumPy's float64 ``exp`` runs one value at a time; sums may run in another
-order. :func:`descend` rounds exactly as NumPy does. The kernels release the
-GIL, so that threads can share the rows of a pass.
+Between the matrix products of a pass over a block of rows, which BLAS (or
+SciPy, for sparse input) does, the elementwise work of each layer runs as one
+fused loop: bias and hidden activation (:data:`ACTIVATIONS`); output
+activation, metric sums and output errors (:data:`OUTPUT_ERRORS`); the
+activation's slope and the bias gradients (:data:`SLOPES`). Each optimiser's
+step is one loop per parameter (:func:`descend`, :func:`adam_step`). The
+formulas are those of :mod:`._network` and :mod:`._optimizers`; the passes
+differ from them in rounding only: the exponential here is a polynomial that
+the compiler turns into SIMD code, within two units in the last place, where
+NumPy's ``exp`` may round otherwise; sums may run in another order. The steps
+round exactly as NumPy does. The kernels release the GIL, so that threads can
+share the rows of a pass. Each compiles on first use (and once per machine
+where Numba can cache it), so a fit compiles only the kernels it runs.
 """
 
 import math
@@ -179,12 +182,63 @@ def _exp_nonpositive_typed(x):
     return None
 
 
+# expm1(r) = r * sum_n r ** n / (n + 1)!, for |r| <= log(2) / 2, where exp's
+# reduction leaves r = x: the series keeps the relative precision that
+# exp(x) - 1 loses to cancellation there.
+TAYLOR_M1_64 = tuple(1 / math.factorial(n + 1) for n in range(14))
+TAYLOR_M1_32 = tuple(np.float32(1 / math.factorial(n + 1)) for n in range(9))
+HALF_LN2 = 0.34657359027997264
+
+
+@njit(**OPTIONS)
+def _expm1_nonpositive64(x):
+    """``exp(x) - 1`` for ``x <= 0`` (or NaN), float64."""
+    if x > -HALF_LN2:
+        return x * _taylor13(x, TAYLOR_M1_64)
+    return _exp_nonpositive64(x) - 1.0
+
+
+@njit(**OPTIONS)
+def _expm1_nonpositive32(x):
+    """``exp(x) - 1`` for ``x <= 0`` (or NaN), float32."""
+    if x > np.float32(-HALF_LN2):
+        return x * _taylor8(x, TAYLOR_M1_32)
+    return _exp_nonpositive32(x) - np.float32(1.0)
+
+
+def _expm1_nonpositive(x):
+    """``exp(x) - 1`` for ``x <= 0`` (or NaN), in the precision of ``x``."""
+    raise NotImplementedError("compiled code only")
+
+
+@overload(_expm1_nonpositive)
+def _expm1_nonpositive_typed(x):
+    if x == types.float64:
+        return lambda x: _expm1_nonpositive64(x)
+    if x == types.float32:
+        return lambda x: _expm1_nonpositive32(x)
+    return None
+
+
 @njit(**OPTIONS)
 def _logistic(z, one):
     """``1 / (1 + exp(-z))``, from ``exp(-|z|)`` so that nothing overflows."""
     e = _exp_nonpositive(-abs(z))
     s = one / (one + e)
     return s if z >= 0 else e * s
+
+
+@njit(**OPTIONS)
+def _hyperbolic_tangent(z, one):
+    """``tanh(z) = -m / (2 + m)`` with ``m = expm1(-2|z|)``, signed as ``z``.
+
+    ``expm1`` keeps the relative precision of small values, where ``1 -
+    exp(-2|z|)`` would cancel; for large ``|z|``, ``m`` tends to -1 and the
+    value to 1, with nothing to overflow.
+    """
+    m = _expm1_nonpositive(-abs(z + z))
+    t = -m / (one + one + m)
+    return t if z >= 0 else -t
 
 
 @njit(**OPTIONS)
@@ -197,6 +251,25 @@ def sigmoid(Z, b):
 
 
 @njit(**OPTIONS)
+def tanh(Z, b):
+    """Replace ``Z`` by ``tanh(Z + b)`` in place; ``b`` is a row of biases."""
+    one = Z.dtype.type(1)
+    for i in range(Z.shape[0]):
+        for j in range(Z.shape[1]):
+            Z[i, j] = _hyperbolic_tangent(Z[i, j] + b[j], one)
+
+
+@njit(**OPTIONS)
+def relu(Z, b):
+    """Replace ``Z`` by ``max(Z + b, 0)`` in place; NaN stays NaN, as in NumPy."""
+    zero = Z.dtype.type(0)
+    for i in range(Z.shape[0]):
+        for j in range(Z.shape[1]):
+            z = Z[i, j] + b[j]
+            Z[i, j] = zero if z < zero else z
+
+
+@njit(**OPTIONS)
 def sigmoid_slope(D, H, column_sums):
     """Multiply ``D`` in place by the sigmoid's slope ``H * (1 - H)``.
 
@@ -206,6 +279,27 @@ def sigmoid_slope(D, H, column_sums):
     for i in range(D.shape[0]):
         for j in range(D.shape[1]):
             D[i, j] = D[i, j] * H[i, j] * (one - H[i, j])
+            column_sums[j] += D[i, j]
+
+
+@njit(**OPTIONS)
+def tanh_slope(D, H, column_sums):
+    """Multiply ``D`` in place by the tanh's slope ``1 - H ** 2``; sum columns."""
+    one = H.dtype.type(1)
+    for i in range(D.shape[0]):
+        for j in range(D.shape[1]):
+            D[i, j] = D[i, j] * (one - H[i, j] * H[i, j])
+            column_sums[j] += D[i, j]
+
+
+@njit(**OPTIONS)
+def relu_slope(D, H, column_sums):
+    """Zero ``D`` in place where ``H <= 0`` (the ReLU's slope); sum columns."""
+    zero = H.dtype.type(0)
+    for i in range(D.shape[0]):
+        for j in range(D.shape[1]):
+            if H[i, j] <= zero:
+                D[i, j] = zero
             column_sums[j] += D[i, j]
 
 
@@ -259,107 +353,113 @@ def softmax_errors(Z, b, Y, sample_weight, metrics, column_sums):
     return sums
 
 
-# The options of the loops below, where sums over samples may be reordered.
-REORDERING_OPTIONS = {**OPTIONS, "fastmath": {"contract", "reassoc"}}
+@njit(**OPTIONS)
+def sigmoid_errors(Z, b, Y, sample_weight, metrics, column_sums):
+    """Replace the logits ``Z`` by the output errors ``(sigmoid(Z + b) - Y) * w``.
 
-
-@njit(**REORDERING_OPTIONS)
-def _transposed_layer(inputs_T, W, b):
-    """``(inputs W + b)^T`` from the transposed inputs, a column per sample."""
-    n_inputs, n_rows = inputs_T.shape
-    outputs_T = np.empty((W.shape[1], n_rows), inputs_T.dtype)
-    for j in range(W.shape[1]):
-        for i in range(n_rows):
-            outputs_T[j, i] = b[j]
-        for k in range(n_inputs):
-            for i in range(n_rows):
-                outputs_T[j, i] += W[k, j] * inputs_T[k, i]
-    return outputs_T
-
-
-@njit(**REORDERING_OPTIONS)
-def small_pass(X, Y, sample_weight, W1, b1, W2, b2, metrics, grads):
-    """Forward, metric sums and, with ``grads``, backward on a small block.
-
-    The same work as the BLAS products and fused loops of
-    :func:`._blockwise.compiled_block_totals`, all in loops here: on small data
-    a BLAS call costs more than its arithmetic. The activations are held
-    transposed, a row per unit and a column per sample, so that every loop runs
-    along the samples and the compiler vectorises it; sums over samples may be
-    reordered for the same reason (``reassoc``), which the exponential, compiled
-    on its own, is not. Arguments and returned sums are those of
-    :func:`softmax_errors`, with ``grads`` empty or the four arrays the sums of
-    the gradients are added to: ``X^T D1``, the column sums of ``D1``,
-    ``H^T D2``, the column sums of ``D2``.
+    Independent sigmoid outputs with the binary cross-entropy (multilabel
+    targets). Adds the sum of each column of the errors to ``column_sums``;
+    ``sample_weight`` is empty for unweighted rows. With ``metrics``, return
+    the weighted sums over rows of ``-sum_j [Y_j log P_j + (1 - Y_j) log(1 -
+    P_j)]`` (``P`` and ``1 - P`` clipped at the smallest normal number, as in
+    :func:`._network.binary_log_loss_sum`), of ``sum_j (P_j - Y_j) ** 2``, and
+    of the rows whose outputs, thresholded at 0.5, all equal ``Y``; zeros
+    without.
     """
-    n_rows, n_features = X.shape
-    n_hidden, n_outputs = W2.shape
-    dtype = W1.dtype
-    one = dtype.type(1)
-    # Forward, transposed; the outputs go back to a row per sample for
-    # softmax_errors, which runs along the outputs of each row.
-    XT = np.ascontiguousarray(X.T)
-    HT = _transposed_layer(XT, W1, b1)
-    for j in range(n_hidden):
-        for i in range(n_rows):
-            HT[j, i] = _logistic(HT[j, i], one)
-    Z = np.ascontiguousarray(_transposed_layer(HT, W2, b2).T)
-    no_bias = np.zeros(n_outputs, dtype)
-    intercept2 = np.zeros(n_outputs, dtype) if not len(grads) else grads[3]
-    sums = softmax_errors(Z, no_bias, Y, sample_weight, metrics, intercept2)
-    if not len(grads):
-        return sums
-    # Backward, transposed: D1^T = W2 D2^T times the slope, then the sums of
-    # the gradients over samples.
-    coef1, intercept1, coef2, _ = grads
-    D2T = np.ascontiguousarray(Z.T)
-    D1T = _transposed_layer(D2T, W2.T, np.zeros(n_hidden, dtype))
-    for j in range(n_hidden):
-        total = dtype.type(0)
-        for i in range(n_rows):
-            D1T[j, i] *= HT[j, i] * (one - HT[j, i])
-            total += D1T[j, i]
-        intercept1[j] += total
-        for k in range(n_outputs):
-            total = dtype.type(0)
-            for i in range(n_rows):
-                total += HT[j, i] * D2T[k, i]
-            coef2[j, k] += total
-        for k in range(n_features):
-            total = dtype.type(0)
-            for i in range(n_rows):
-                total += XT[k, i] * D1T[j, i]
-            coef1[k, j] += total
+    dtype = Z.dtype.type
+    tiny, one, half = np.finfo(Z.dtype).tiny, dtype(1), dtype(0.5)
+    sums = np.zeros(3)
+    for i in range(Z.shape[0]):
+        w = sample_weight[i] if sample_weight.size else one
+        row_loss = row_squares = 0.0
+        all_right = True
+        for j in range(Z.shape[1]):
+            p, y = _logistic(Z[i, j] + b[j], one), Y[i, j]
+            if metrics:
+                q = one - p
+                # Not max(p, tiny), which would turn a NaN into tiny.
+                log_p = math.log(tiny if p < tiny else p)
+                log_q = math.log(tiny if q < tiny else q)
+                row_loss -= y * log_p + (one - y) * log_q
+                row_squares += (p - y) ** 2
+                all_right = all_right and ((p > half) == (y > half))
+            Z[i, j] = (p - y) * w
+            column_sums[j] += Z[i, j]
+        if metrics:
+            sums[0] += w * row_loss
+            sums[1] += w * row_squares
+            sums[2] += w * all_right
     return sums
 
 
-# The options of descend: those of every kernel but fast-math, so that it
-# rounds as NumPy does.
+# The compiled counterparts of _network's tables: the hidden activations (with
+# the bias added), their slopes, and the output errors of the log loss, by name.
+ACTIVATIONS = {"logistic": sigmoid, "tanh": tanh, "relu": relu}
+SLOPES = {"logistic": sigmoid_slope, "tanh": tanh_slope, "relu": relu_slope}
+OUTPUT_ERRORS = {"softmax": softmax_errors, "sigmoid": sigmoid_errors}
+
+
+# The options of the steps: those of every kernel but fast-math, so that they
+# round as NumPy does.
 EXACT_OPTIONS = {key: value for key, value in OPTIONS.items() if key != "fastmath"}
 
 
 @njit(**EXACT_OPTIONS)
-def descend(param, total, N, alpha, velocity, learning_rate, momentum):
+def _mean_gradient(total, N, alpha, param):
+    """``total / N + alpha * param``, as :func:`._network.mean_gradients`."""
+    gradient = total / N
+    if alpha != 0:
+        gradient = gradient + alpha * param
+    return gradient
+
+
+@njit(**EXACT_OPTIONS)
+def descend(param, total, N, alpha, velocity, learning_rate, momentum, nesterov):
     """One gradient-descent step of ``param`` along the mean gradient, in place.
 
-    The gradient is ``total / N + alpha * param`` (no penalty where ``alpha``
-    is 0). With ``momentum``, ``velocity <- momentum * velocity - learning_rate
-    * gradient`` and ``param <- param + velocity``; without, ``param <- param -
-    learning_rate * gradient``. Compiled without fast-math, so that each value
-    goes through the same IEEE operations, in the same order, as NumPy's
-    whole-array expressions in :func:`._network.finish_gradients` and
-    :class:`._optimizers.SGD`: the results are equal to the last bit.
+    The arrays are flat (1-D views of the parameters). The gradient ``g`` is
+    ``total / N + alpha * param`` (no penalty where ``alpha`` is 0). With
+    ``momentum``, ``velocity <- momentum * velocity - learning_rate * g``, then
+    ``param <- param + velocity``, or with ``nesterov`` ``param <- param +
+    (momentum * velocity - learning_rate * g)``; without, ``param <- param -
+    learning_rate * g``. Compiled without fast-math, so that each value goes
+    through the same IEEE operations, in the same order, as NumPy's
+    whole-array expressions in :func:`._network.mean_gradients` and
+    :meth:`._optimizers.SGD.step`: with the scalars in the parameter's dtype,
+    the results are equal to the last bit.
     """
-    p = param.reshape(param.size)
-    t = total.reshape(total.size)
-    v = velocity.reshape(velocity.size)
+    p, t, v = param, total, velocity
     for i in range(p.size):
-        gradient = t[i] / N
-        if alpha != 0:
-            gradient = gradient + alpha * p[i]
-        if momentum != 0:
-            v[i] = v[i] * momentum
-            v[i] = v[i] - learning_rate * gradient
-            p[i] = p[i] + v[i]
-        else:
+        gradient = _mean_gradient(t[i], N, alpha, p[i])
+        if momentum == 0:
             p[i] = p[i] - learning_rate * gradient
+            continue
+        v[i] = v[i] * momentum
+        v[i] = v[i] - learning_rate * gradient
+        if nesterov:
+            p[i] = p[i] + (momentum * v[i] - learning_rate * gradient)
+        else:
+            p[i] = p[i] + v[i]
+
+
+@njit(**EXACT_OPTIONS)
+def adam_step(param, total, N, alpha, first, second, rate, betas, epsilon):
+    """One Adam step of ``param`` along the mean gradient, in place.
+
+    The arrays are flat (1-D views of the parameters). With ``g = total / N +
+    alpha * param`` and ``betas = (beta_1, 1 - beta_1, beta_2, 1 - beta_2)``:
+    ``first <- beta_1 first + (1 - beta_1) g``, ``second <- beta_2 second +
+    (1 - beta_2) g ** 2``, ``param <- param - rate first / (sqrt(second) +
+    epsilon)``, ``rate`` already corrected for the moments' bias. The
+    operations of :meth:`._optimizers.Adam.step`, in its order and without
+    fast-math: equal to it to the last bit.
+    """
+    p, t, m, v = param, total, first, second
+    beta_1, rest_1, beta_2, rest_2 = betas
+    for i in range(p.size):
+        gradient = _mean_gradient(t[i], N, alpha, p[i])
+        m[i] = m[i] * beta_1
+        m[i] = m[i] + rest_1 * gradient
+        v[i] = v[i] * beta_2
+        v[i] = v[i] + rest_2 * (gradient * gradient)
+        p[i] = p[i] - rate * m[i] / (np.sqrt(v[i]) + epsilon)

@@ -19,8 +19,6 @@ from . import _kernels
 from ._array_api import like, namespace, to_numpy
 from ._network import mean_gradients
 
-# The velocity argument of _kernels.descend without momentum, which never reads it.
-_NO_VELOCITY = np.empty(0)
 # The adaptive schedule stops dividing the step below this: MLPClassifier's floor.
 _SMALLEST_ADAPTIVE_RATE = 1e-6
 
@@ -101,23 +99,33 @@ class SGD:
     def step_from_sums(self, params, sums, N, alphas):
         """Move each parameter along the mean gradient of its sums over rows.
 
-        The gradient is :func:`._network.mean_gradients`'s.
-
-        Without Nesterov's momentum, on NumPy arrays in C order, one compiled
-        loop per parameter computes the gradient and takes the step, with the
-        result of :func:`._network.mean_gradients` and :meth:`step` to the last bit.
+        The gradient is :func:`._network.mean_gradients`'s. On NumPy arrays in
+        C order, one compiled loop per parameter computes the gradient and
+        takes the step (:func:`._kernels.descend`), with the result of
+        :func:`._network.mean_gradients` and :meth:`step` to the last bit.
         """
-        compiled = not self.nesterov and all(
-            _c_ordered_numpy(array) for array in params + sums
-        )
-        if not compiled:
+        if not _compiled(params, sums):
             self.step(params, mean_gradients(params, sums, N, alphas))
             return
         if self.momentum and self.velocities is None:
             self.velocities = [np.zeros_like(p) for p in params]
         for i, (param, total, alpha) in enumerate(zip(params, sums, alphas)):
-            velocity = self.velocities[i] if self.momentum else _NO_VELOCITY
-            _kernels.descend(param, total, N, alpha, velocity, self.rate, self.momentum)
+            scalar = param.dtype.type
+            if self.momentum:
+                velocity = self.velocities[i].reshape(-1)
+            else:
+                velocity = np.empty(0, param.dtype)  # never read
+            # Flat views: one compiled version serves weights and biases.
+            _kernels.descend(
+                param.reshape(-1),
+                total.reshape(-1),
+                scalar(N),
+                scalar(alpha),
+                velocity,
+                scalar(self.rate),
+                scalar(self.momentum),
+                self.nesterov,
+            )
 
     def end_epoch(self, samples_seen):
         """Update the step size of the ``"invscaling"`` schedule."""
@@ -181,15 +189,19 @@ class Adam:
             "second_moments": self.second_moments,
         }
 
-    def step(self, params, grads):
-        """Take one Adam step of each parameter, in place."""
+    def _next_rate(self, params):
+        """Count one more step and return its bias-corrected step size."""
         if self.first_moments is None:
             self.first_moments = [namespace(p).zeros_like(p) for p in params]
             self.second_moments = [namespace(p).zeros_like(p) for p in params]
         self.t += 1
-        rate = (
+        return (
             self.rate * math.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
         )
+
+    def step(self, params, grads):
+        """Take one Adam step of each parameter, in place."""
+        rate = self._next_rate(params)
         moments = zip(params, grads, self.first_moments, self.second_moments)
         for param, grad, m, v in moments:
             m *= self.beta_1
@@ -199,8 +211,31 @@ class Adam:
             param -= rate * m / (namespace(v).sqrt(v) + self.epsilon)
 
     def step_from_sums(self, params, sums, N, alphas):
-        """Take one step along the mean gradients of the sums over rows."""
-        self.step(params, mean_gradients(params, sums, N, alphas))
+        """Take one step along the mean gradients of the sums over rows.
+
+        On NumPy arrays in C order, one compiled loop per parameter
+        (:func:`._kernels.adam_step`), equal to :meth:`step` along
+        :func:`._network.mean_gradients` to the last bit.
+        """
+        if not _compiled(params, sums):
+            self.step(params, mean_gradients(params, sums, N, alphas))
+            return
+        rate = self._next_rate(params)
+        moments = zip(params, sums, alphas, self.first_moments, self.second_moments)
+        for param, total, alpha, first, second in moments:
+            scalar = param.dtype.type
+            betas = (self.beta_1, 1 - self.beta_1, self.beta_2, 1 - self.beta_2)
+            _kernels.adam_step(
+                param.reshape(-1),
+                total.reshape(-1),
+                scalar(N),
+                scalar(alpha),
+                first.reshape(-1),
+                second.reshape(-1),
+                scalar(rate),
+                tuple(scalar(beta) for beta in betas),
+                scalar(self.epsilon),
+            )
 
     def end_epoch(self, samples_seen):
         """Adam adapts its own steps: no schedule."""
@@ -210,9 +245,15 @@ class Adam:
         return False
 
 
-def _c_ordered_numpy(array):
-    """Whether ``array`` is a NumPy array laid out in C order."""
-    return isinstance(array, np.ndarray) and array.flags.c_contiguous
+def _compiled(params, sums):
+    """Whether the steps run compiled: NumPy arrays in C order, of one dtype."""
+    arrays = params + sums
+    return all(
+        isinstance(array, np.ndarray)
+        and array.flags.c_contiguous
+        and array.dtype == params[0].dtype
+        for array in arrays
+    )
 
 
 class StopMinimizing(Exception):

@@ -10,6 +10,7 @@ are compared with ``_network.backward``, on the compiled kernels' path too.
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose
 
 from sklearn_backprop import _blockwise, _network
@@ -252,30 +253,31 @@ def test_training_loop_gradients_equal_backward(
         assert_allclose(a, b, rtol=1e-10, atol=1e-14)
 
 
-# Rows of 35 multiply-adds (5 hidden units, 4 inputs, 3 outputs): 7 rows run
-# entirely in compiled loops, 6000 (210,000 multiply-adds, over
-# _blockwise.SMALL_BLOCK_MACS) with the products in BLAS between compiled loops.
-@pytest.mark.parametrize("n_samples, small", [(7, True), (6000, False)])
+# 6000 rows: several blocks, each with its X^T D1 summed over products of 128
+# rows; CSR input: SciPy's products between the same loops.
+@pytest.mark.parametrize("n_samples", [7, 6000])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("output", ["softmax", "sigmoid"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_compiled_kernel_gradients_equal_backward(
-    n_samples, small, weighted, fit_intercept
+    activation, output, fit_intercept, weighted, sparse, n_samples
 ):
     X, Y, coefs, intercepts = random_problem(
-        4, "softmax", fit_intercept, n_samples=n_samples, margin=0
+        4, output, fit_intercept, n_samples=n_samples, margin=0
     )
-    # The kernels' path: logistic hidden units, softmax outputs, C-ordered
-    # float64 NumPy input; the case would otherwise test the formulas again.
-    assert X.flags.c_contiguous and X.dtype == np.float64
-    assert _blockwise.use_kernels(X, "softmax", "logistic")
-    assert _blockwise.is_small(slice(0, n_samples), *coefs) == small
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) > 1, X, 0.0))
+    # The kernels' path, which the case would otherwise not test.
+    assert _blockwise.use_kernels(X, "log_loss", output, activation)
     rng = np.random.RandomState(5)
     sample_weight = rng.uniform(0.2, 3.0, size=n_samples) if weighted else None
     options = dict(
         loss="log_loss",
-        output="softmax",
-        activation="logistic",
-        multilabel=False,
+        output=output,
+        activation=activation,
+        multilabel=output == "sigmoid",
         alpha=0.1,
     )
     got = loop_gradients(X, Y, sample_weight, coefs, intercepts, **options)

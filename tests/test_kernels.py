@@ -4,10 +4,16 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_iris, make_multilabel_classification
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_backprop import BackpropClassifier, _blockwise, _kernels, _network
+from sklearn_backprop import (
+    BackpropClassifier,
+    _blockwise,
+    _kernels,
+    _network,
+    _optimizers,
+)
 
 # Relative tolerance of one kernel's result against NumPy's: a few units in the
 # last place of the dtype.
@@ -140,40 +146,95 @@ FIT_SETTINGS = [
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_tanh_matches_numpy_over_the_whole_range(dtype):
+    tiny = np.finfo(dtype).tiny
+    z = np.concatenate(
+        [
+            np.linspace(-40, 40, 20001),
+            np.geomspace(tiny, 1, 2000),
+            -np.geomspace(tiny, 1, 2000),
+        ]
+    ).astype(dtype)
+    ours = z[:, None].copy()
+    _kernels.tanh(ours, np.zeros(1, dtype))
+    expected = np.tanh(z.astype(np.float64))
+    # Relative precision near 0 too, where 1 - exp(-2|z|) would cancel.
+    assert_allclose(ours[:, 0], expected, rtol=4 * RTOL[dtype], atol=0)
+
+
+def test_tanh_and_relu_limits_infinities_and_nan():
+    Z = np.array([[-np.inf, -1e300, 0.0, 1e300, np.inf, np.nan]])
+    _kernels.tanh(Z, np.zeros(Z.shape[1]))
+    assert_array_equal(Z[0, :-1], [-1.0, -1.0, 0.0, 1.0, 1.0])
+    assert np.isnan(Z[0, -1])
+    Z = np.array([[-np.inf, -1.0, 0.0, 2.0, np.inf, np.nan]])
+    _kernels.relu(Z, np.zeros(Z.shape[1]))
+    assert_array_equal(Z[0, :-1], [0.0, 0.0, 0.0, 2.0, np.inf])
+    assert np.isnan(Z[0, -1])
+
+
+@pytest.mark.parametrize("activation", sorted(_network.ACTIVATIONS))
+def test_activations_and_slopes_match_the_formulas(activation):
+    rng = np.random.RandomState(1)
+    Z, b = rng.normal(size=(6, 4)), rng.normal(size=4)
+    expected = _network.ACTIVATIONS[activation](Z + b)
+    H = Z.copy()
+    _kernels.ACTIVATIONS[activation](H, b)
+    assert_allclose(H, expected, rtol=4 * RTOL[np.float64])
+    D = rng.normal(size=H.shape)
+    expected_slope = _network.SLOPES[activation](D.copy(), H)
+    column_sums = np.ones(4)
+    _kernels.SLOPES[activation](D, H, column_sums)
+    # 1 - H * H may be one fused multiply-add: rounding, not the last bit.
+    assert_allclose(D, expected_slope, rtol=4 * RTOL[np.float64])
+    assert_allclose(column_sums, 1 + expected_slope.sum(axis=0), rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("with_gradients", [False, True])
-def test_small_blocks_in_loops_equal_blocks_with_blas(dtype, weighted, with_gradients):
-    rng = np.random.RandomState(5)
-    # 300 rows: the BLAS block sums X^T D1 over three products of up to 128 rows.
-    X = rng.normal(size=(300, 6)).astype(dtype)
-    Y = np.eye(4, dtype=dtype)[rng.randint(4, size=300)]
-    w = rng.uniform(0.5, 2, size=300).astype(dtype) if weighted else np.empty(0, dtype)
-    params = [rng.normal(size=s).astype(dtype) for s in [(6, 9), (9,), (9, 4), (4,)]]
-    W1, b1, W2, b2 = params
+def test_sigmoid_errors_and_metric_sums_match_the_formulas(dtype, weighted):
+    rng = np.random.RandomState(2)
+    # Large logits too: outputs at 0 and 1, whose logarithms are clipped.
+    Z = (5 * rng.normal(size=(40, 4))).astype(dtype)
+    Z[0, :2] = [800.0, -800.0]
+    b = rng.normal(size=4).astype(dtype)
+    Y = (rng.uniform(size=(40, 4)) < 0.5).astype(dtype)
+    w = rng.uniform(0.5, 2, size=40).astype(dtype) if weighted else None
+    with np.errstate(over="ignore"):
+        P = _network.sigmoid(Z + b)
+    expected_errors = _network.output_errors(Y, P, "log_loss", w)
+    expected_sums = [
+        _network.binary_log_loss_sum(Y, P, w),
+        _network.squared_error_sum(Y, P, w),
+        _network.subset_correct_sum(Y, P, w),
+    ]
+    column_sums = np.zeros(4, dtype)
+    weights = np.empty(0, dtype) if w is None else w
+    sums = _kernels.sigmoid_errors(Z, b, Y, weights, True, column_sums)
+    assert_allclose(Z, expected_errors, rtol=10 * RTOL[dtype], atol=1e-7)
+    assert_allclose(sums, expected_sums, rtol=10 * RTOL[dtype])
+    assert_allclose(column_sums, expected_errors.sum(axis=0), atol=1e-5)
 
-    def run(function):
-        grads = tuple(np.zeros_like(p) for p in params) if with_gradients else ()
-        return function(X, Y, w, W1, b1, W2, b2, True, grads), grads
 
-    loops, loop_grads = run(_kernels.small_pass)
-    blas, blas_grads = run(_blockwise._blas_block_pass)
-    assert_allclose(loops, blas, rtol=10 * RTOL[dtype])
-    for ours, theirs in zip(loop_grads, blas_grads):
-        assert_allclose(ours, theirs, rtol=10 * RTOL[dtype], atol=10 * RTOL[dtype])
+FIT_SETTINGS = [
+    {},
+    {"fit_intercept": False},
+    {"activation": "tanh", "solver": "sgd", "alpha": 0.01},
+    {"activation": "relu", "solver": "sgd", "nesterovs_momentum": False},
+    {"batch_size": 16, "solver": "sgd", "momentum": 0.5},
+    {"batch_size": None, "early_stopping": True, "validation_fraction": 0.2},
+    {"class_weight": "balanced", "epoch_metrics": "exact"},
+]
 
 
 @pytest.mark.parametrize("settings", FIT_SETTINGS)
-@pytest.mark.parametrize("small_blocks", [True, False], ids=["loops", "blas"])
-def test_compiled_fit_matches_the_reference_formulas(
-    iris, monkeypatch, settings, small_blocks
-):
+def test_compiled_fit_matches_the_reference_formulas(iris, monkeypatch, settings):
     X, y = iris
-    if not small_blocks:
-        monkeypatch.setattr(_blockwise, "SMALL_BLOCK_MACS", 0)
     weights = np.random.RandomState(4).uniform(0.5, 2, size=len(y))
     params = dict(hidden_size=7, max_iter=40, tol=None, random_state=0, **settings)
     compiled = BackpropClassifier(**params).fit(X, y, sample_weight=weights)
-    monkeypatch.setattr(_blockwise, "use_kernels", lambda X, output, activation: False)
+    monkeypatch.setattr(_blockwise, "use_kernels", lambda *args: False)
+    monkeypatch.setattr(_optimizers, "_compiled", lambda *args: False)
     reference = BackpropClassifier(**params).fit(X, y, sample_weight=weights)
     columns = [c for c in reference.history_ if c != "time"]
     assert_allclose(
@@ -182,6 +243,22 @@ def test_compiled_fit_matches_the_reference_formulas(
     for ours, theirs in zip(compiled.coefs_, reference.coefs_):
         assert_allclose(ours, theirs, rtol=1e-10, atol=1e-13)
     assert_allclose(compiled.predict_proba(X), reference.predict_proba(X), rtol=1e-10)
+
+
+def test_compiled_multilabel_fit_matches_the_reference_formulas(monkeypatch):
+    X, Y = make_multilabel_classification(n_samples=120, n_classes=4, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    params = dict(hidden_size=6, max_iter=30, tol=None, random_state=0)
+    assert _blockwise.use_kernels(X, "log_loss", "sigmoid", "logistic")
+    compiled = BackpropClassifier(**params).fit(X, Y)
+    monkeypatch.setattr(_blockwise, "use_kernels", lambda *args: False)
+    reference = BackpropClassifier(**params).fit(X, Y)
+    columns = [c for c in reference.history_ if c != "time"]
+    assert_allclose(
+        compiled.history_[columns], reference.history_[columns], rtol=1e-10, atol=0
+    )
+    for ours, theirs in zip(compiled.coefs_, reference.coefs_):
+        assert_allclose(ours, theirs, rtol=1e-10, atol=1e-13)
 
 
 def test_compiled_float32_fit_stays_float32_and_near_float64(iris):
@@ -194,16 +271,18 @@ def test_compiled_float32_fit_stays_float32_and_near_float64(iris):
     assert_allclose(single.history_["loss"], double.history_["loss"], rtol=1e-5)
 
 
-def test_the_kernels_serve_softmax_outputs_on_dense_float_arrays_only(iris):
+def test_the_kernels_serve_the_log_loss_on_float_arrays_and_csr_matrices(iris):
     X, _ = iris
-    assert _blockwise.use_kernels(X, "softmax", "logistic")
-    assert _blockwise.use_kernels(X.astype(np.float32), "softmax", "logistic")
-    # The tutorial's squared error and multilabel problems: sigmoid outputs.
-    assert not _blockwise.use_kernels(X, "sigmoid", "logistic")
-    assert not _blockwise.use_kernels(X, "softmax", "tanh")
-    assert not _blockwise.use_kernels(X, "softmax", "relu")
-    assert not _blockwise.use_kernels(sp.csr_matrix(X), "softmax", "logistic")
-    assert not _blockwise.use_kernels(np.asfortranarray(X), "softmax", "logistic")
+    for activation in _network.ACTIVATIONS:
+        for output in ("softmax", "sigmoid"):
+            assert _blockwise.use_kernels(X, "log_loss", output, activation)
+    assert _blockwise.use_kernels(X.astype(np.float32), "log_loss", "softmax", "relu")
+    assert _blockwise.use_kernels(sp.csr_matrix(X), "log_loss", "softmax", "tanh")
+    # The tutorial's squared error keeps NumPy's arithmetic, to the last bit.
+    assert not _blockwise.use_kernels(X, "squared_error", "sigmoid", "logistic")
+    assert not _blockwise.use_kernels(sp.csc_matrix(X), "log_loss", "softmax", "tanh")
+    for other in (np.asfortranarray(X), X.astype(np.float16)):
+        assert not _blockwise.use_kernels(other, "log_loss", "softmax", "relu")
 
 
 def test_fortran_ordered_and_sparse_input_give_the_fit_of_c_ordered_input(iris):

@@ -285,20 +285,23 @@ def test_resumed_sgd_keeps_its_scheduled_rate(schedule, advance):
 
 @pytest.mark.parametrize(
     "make",
-    [make_sgd(nesterov=True), make_adam],
-    ids=["nesterov", "adam"],
+    [make_sgd(nesterov=True), make_sgd(nesterov=False), make_adam],
+    ids=["nesterov", "classical", "adam"],
 )
-def test_steps_from_sums_equal_steps_along_mean_gradients(make):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_steps_from_sums_equal_steps_along_mean_gradients(make, dtype):
+    # The compiled steps, against the formulas: the same bits, in float32 too.
     rng = np.random.RandomState(4)
     # Weights then biases, as the loop passes them: the penalty on weights only.
     params = [rng.normal(size=(4, 5)), rng.normal(size=(5, 3))]
     params += [rng.normal(size=5), rng.normal(size=3)]
+    params = [p.astype(dtype) for p in params]
     alphas = [0.01, 0.01, 0.0, 0.0]
     N = 37.5
     from_sums, reference = copies(params), copies(params)
     fused, plain = make(None), make(None)
     for _ in range(4):
-        sums = [rng.normal(size=p.shape) * N for p in params]
+        sums = [(rng.normal(size=p.shape) * N).astype(dtype) for p in params]
         fused.step_from_sums(from_sums, sums, N, alphas)
         plain.step(reference, mean_gradients(reference, sums, N, alphas))
     assert_same_arrays(from_sums, reference)

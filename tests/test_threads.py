@@ -91,8 +91,7 @@ def run_child(script, *args):
 def test_pass_totals_are_the_same_bits_on_any_number_of_threads(
     threaded, monkeypatch, dtype, loss, output
 ):
-    # Products in BLAS even on blocks this small; the formulas for sigmoid outputs.
-    monkeypatch.setattr(_blockwise, "SMALL_BLOCK_MACS", 0)
+    # The kernels for the log loss; the formulas for the squared error.
     rng = np.random.RandomState(0)
     X = rng.normal(size=(200, 6)).astype(dtype)
     Y = np.eye(3, dtype=dtype)[rng.randint(3, size=200)]
@@ -195,11 +194,9 @@ import json, threading
 import numpy as np
 from sklearn_backprop import BackpropClassifier, _blockwise
 
-# Every pass threaded, with BLAS products: its first one builds the pool and
-# the hold on BLAS.
+# Every pass threaded: its first one builds the pool and the hold on BLAS.
 _blockwise.available_cores = lambda: 2
 _blockwise.MIN_ELEMENTS_PER_THREAD = 1
-_blockwise.SMALL_BLOCK_MACS = 0
 _blockwise.block_rows = lambda hidden_size: 16
 rng = np.random.RandomState(0)
 X, y = rng.normal(size=(200, 5)), rng.randint(3, size=200)
@@ -329,7 +326,6 @@ def several_blas_threads():
 def test_overlapping_fits_leave_blas_threads_as_they_were(
     threaded, monkeypatch, iris, several_blas_threads
 ):
-    monkeypatch.setattr(_blockwise, "SMALL_BLOCK_MACS", 0)
     X, y = iris
     fits = [
         threading.Thread(target=BackpropClassifier(**SMALL_FIT).fit, args=(X, y))
@@ -358,7 +354,6 @@ def test_a_failing_pass_raises_and_leaves_blas_threads_as_they_were(
             X, Y, sample_weight, coefs, intercepts, block, **kw
         )
 
-    monkeypatch.setattr(_blockwise, "SMALL_BLOCK_MACS", 0)
     monkeypatch.setattr(_blockwise, "compiled_block_totals", fail_on_the_fifth_block)
     with pytest.raises(RuntimeError, match="block 5 failed"):
         BackpropClassifier(**SMALL_FIT).fit(X, y)
