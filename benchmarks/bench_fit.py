@@ -1,109 +1,359 @@
-"""Training speed of BackpropClassifier beside MLPClassifier, a plain NumPy loop,
-and the two large matrix products alone.
+"""Training speed of BackpropClassifier beside MLPClassifier and PyTorch.
 
-Run ``python benchmarks/bench_fit.py`` (``--quick`` for fewer repeats). For each
-workload every contestant does the same work: same shapes, number of
-iterations, loss (softmax and cross-entropy), batch size, no early stopping, no
-penalty, no momentum. The contestants run alternately, repeat after repeat, and
-the table gives the median. Per-iteration time is measured as the difference
-between a fit of ``k2`` and a fit of ``k1`` iterations, divided by ``k2 - k1``,
-so that set-up costs common to every fit (validation, initialisation) cancel;
-one fit of each contestant before the timed ones compiles the kernels and starts
-the BLAS threads, and each timed fit starts after a pause in which the BLAS
-threads of the one before go idle.
-"products" is ``X @ W1`` plus ``X.T @ D1``, the two products with the data that
-every full-batch iteration needs. Peak memory is what tracemalloc sees NumPy
-allocate during one fit of ``k1`` iterations, beyond the data itself.
+Two tables: the time of one training iteration on seven workloads, beside
+MLPClassifier, a hand-written PyTorch loop and the two large matrix products
+alone; then the fit time that BackpropClassifier's and MLPClassifier's defaults
+take to their test accuracy on the data sets of ``benchmarks/bench_accuracy.py``.
+
+Run ``python benchmarks/bench_fit.py``. ``--quick`` runs 3 repeats instead of 7;
+``--workloads full64,iris`` runs only the named workloads of the first table;
+``--skip-defaults`` leaves out the second table; ``--smoke`` runs everything on
+tiny data, once, only to check that the script works end to end.
+
+Time per iteration
+------------------
+Each workload gives every contestant the same work: the same data and dtype,
+logistic hidden units, softmax outputs with the cross-entropy loss, the same
+solver with the same settings (step size, momentum and Nesterov's look-ahead,
+or Adam's decay rates and epsilon), the same batch size, the rows in their
+order (no shuffling), no penalty and no early stopping. The contestants:
+
+* ours: BackpropClassifier with ``tol=None`` and its default
+  ``epoch_metrics="batches"``.
+* MLP: MLPClassifier with ``tol=0`` and ``n_iter_no_change`` above
+  ``max_iter``, so that it runs every epoch; its warnings are silenced.
+* PyTorch: the loop a skorch user runs on the CPU, with PyTorch's default
+  number of threads: ``nn.Sequential(nn.Linear, nn.Sigmoid, nn.Linear)``,
+  ``nn.CrossEntropyLoss`` and ``torch.optim.SGD`` or ``torch.optim.Adam``; each
+  epoch steps through contiguous slices of the rows (all of them at once for a
+  full batch) with zero_grad, forward, loss, backward and step, and records the
+  epoch's mean batch loss, weighted by rows, as a Python float. The data becomes
+  tensors inside the fit, as the other contestants validate theirs. For sparse
+  data each batch of the CSR matrix becomes a sparse CSR tensor, built on the
+  scipy matrix's arrays, that ``nn.Linear`` multiplies. Optional: without torch
+  the column is left out.
+* products: full-batch workloads only, ``X @ W1`` plus ``X.T @ D1`` (``D1`` of
+  n rows by the hidden units), the two products with the data that every
+  full-batch iteration needs, in the data's dtype.
+
+The workloads (key: description), all with random labels of 10 classes but
+iris, and the contestants' fits of ``k1`` and ``k2`` epochs:
+
+* full64: 50000x200 normal features, float64, 128 hidden units, full-batch
+  gradient descent at step 0.1 without momentum; k1=2, k2=7.
+* full32: the same in float32.
+* momentum: the float64 data, mini-batches of 200, gradient descent at step
+  0.01 with Nesterov's momentum of 0.9; k1=1, k2=3.
+* adam: the float64 data, mini-batches of 200, Adam at step 0.001; k1=1, k2=3.
+* small: 2000x20, float64, 20 hidden units, full batch, step 0.1; k1=20,
+  k2=220.
+* sparse: a 20000x5000 CSR matrix like TF-IDF (0.5 % non-zeros, uniform in
+  [0, 1), each row of unit L2 norm), float64, 64 hidden units, Adam at step
+  0.001 on mini-batches of 200; k1=1, k2=3.
+* iris: standardised iris, 20 hidden units, full batch, step 0.1; k1=200,
+  k2=2200; no products.
+
+Per-iteration time is the difference between a fit of ``k2`` and one of ``k1``
+iterations, divided by ``k2 - k1``, so that set-up costs common to every fit
+(validation, conversion, initialisation) cancel. One fit of each contestant
+before the timed ones compiles the kernels and starts the thread pools; each
+timed fit starts after a pause in which the threads of the fit before go
+idle. The contestants run alternately, repeat after repeat, and the table gives
+the medians. Peak memory is what tracemalloc sees allocated in Python's and
+NumPy's allocators during one fit of ``k1`` iterations, beyond the data itself.
+
+Time to accuracy of the defaults
+--------------------------------
+For each data set of ``benchmarks/bench_accuracy.py``, a stratified split of
+75 % training and 25 % test rows (seed 0), and
+``make_pipeline(StandardScaler(), model)`` with all of the model's defaults and
+``random_state=0``, for BackpropClassifier and MLPClassifier. The fits run
+alternately, with BLAS held to one thread for both and warnings silenced; the
+table gives the median fit time, the test accuracy, and the ratio of fit times.
+A data set is ``ok`` when ours takes at most half MLPClassifier's fit time and
+its test accuracy is at most 0.01 below MLPClassifier's.
 """
 
 import argparse
+import sys
 import time
 import tracemalloc
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
+import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.datasets import load_iris
+from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler, normalize
+from threadpoolctl import threadpool_limits
 
 from sklearn_backprop import BackpropClassifier
 
+try:
+    import torch
+    from torch import nn
+except ImportError:
+    torch = None
 
-def make_large(dtype, n_samples=50_000, n_features=200, n_classes=10, seed=0):
-    rng = np.random.RandomState(seed)
+SEED = 0
+SETTLE_SECONDS = 0.3
+REPEATS, QUICK_REPEATS, SMOKE_REPEATS = 7, 3, 1
+# --smoke cuts the large data sets to this many rows.
+SMOKE_ROWS = 2000
+# Adam's settings, the same for all three libraries (their shared defaults).
+BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-8
+
+# "ok" in the defaults table: ours at most this fraction of MLPClassifier's fit
+# time, and at most this much below its test accuracy.
+MAX_TIME_RATIO = 0.5
+MAX_ACCURACY_DROP = 0.01
+SMOKE_DATASETS = ("iris", "moons", "small")
+
+
+# Data ---------------------------------------------------------------------
+
+
+def make_large(dtype=np.float64, n_samples=50_000, n_features=200, n_classes=10):
+    rng = np.random.RandomState(SEED)
     X = rng.normal(size=(n_samples, n_features)).astype(dtype)
     return X, rng.randint(n_classes, size=n_samples)
 
 
-def ours(hidden, batch_size):
+def make_sparse(n_samples=20_000, n_features=5_000, density=0.005, n_classes=10):
+    """A CSR matrix shaped like TF-IDF features: non-negative, rows of unit norm."""
+    X = sp.random(
+        n_samples, n_features, density=density, format="csr", random_state=SEED
+    )
+    X = normalize(X, norm="l2")
+    y = np.random.RandomState(SEED).randint(n_classes, size=n_samples)
+    return X, y
+
+
+def make_iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def rows(n_samples, smoke):
+    return min(n_samples, SMOKE_ROWS) if smoke else n_samples
+
+
+# Workloads ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One row of the speed table: its data, network and optimiser settings."""
+
+    name: str
+    data: Callable[[bool], tuple]  # smoke -> (X, y)
+    hidden: int
+    k1: int
+    k2: int
+    solver: str = "sgd"
+    learning_rate: float = 0.1
+    momentum: float = 0.0
+    nesterov: bool = False
+    batch_size: int | None = None  # None: full batch
+    products: bool = False
+
+
+def large(dtype, n_samples=50_000, n_features=200):
+    def data(smoke):
+        return make_large(dtype, rows(n_samples, smoke), n_features)
+
+    return data
+
+
+def sparse(smoke):
+    return make_sparse(rows(20_000, smoke))
+
+
+WORKLOADS = {
+    "full64": Workload(
+        "full batch, float64", large(np.float64), 128, 2, 7, products=True
+    ),
+    "full32": Workload(
+        "full batch, float32", large(np.float32), 128, 2, 7, products=True
+    ),
+    "momentum": Workload(
+        "mini-batch 200, momentum",
+        large(np.float64),
+        128,
+        1,
+        3,
+        learning_rate=0.01,
+        momentum=0.9,
+        nesterov=True,
+        batch_size=200,
+    ),
+    "adam": Workload(
+        "Adam, mini-batch 200",
+        large(np.float64),
+        128,
+        1,
+        3,
+        solver="adam",
+        learning_rate=0.001,
+        batch_size=200,
+    ),
+    "small": Workload("small", large(np.float64, 2000, 20), 20, 20, 220, products=True),
+    "sparse": Workload(
+        "sparse", sparse, 64, 1, 3, solver="adam", learning_rate=0.001, batch_size=200
+    ),
+    "iris": Workload("iris", lambda smoke: make_iris(), 20, 200, 2200),
+}
+
+
+# Contestants: each makes fit(X, y, n_iter) for a workload ------------------
+
+
+def ours(work):
     def fit(X, y, n_iter):
         BackpropClassifier(
-            hidden,
-            learning_rate=0.1,
+            work.hidden,
+            activation="logistic",
+            solver=work.solver,
+            learning_rate=work.learning_rate,
+            momentum=work.momentum,
+            nesterovs_momentum=work.nesterov,
+            beta_1=BETA_1,
+            beta_2=BETA_2,
+            epsilon=EPSILON,
+            alpha=0,
+            batch_size=work.batch_size,
+            shuffle=False,
+            loss="log_loss",
             max_iter=n_iter,
             tol=None,
-            batch_size=batch_size,
-            shuffle=False,
-            random_state=0,
+            random_state=SEED,
         ).fit(X, y)
 
     return fit
 
 
-def mlp(hidden, batch_size):
+def mlp(work):
     def fit(X, y, n_iter):
+        model = MLPClassifier(
+            (work.hidden,),
+            activation="logistic",
+            solver=work.solver,
+            learning_rate_init=work.learning_rate,
+            momentum=work.momentum,
+            nesterovs_momentum=work.nesterov,
+            beta_1=BETA_1,
+            beta_2=BETA_2,
+            epsilon=EPSILON,
+            alpha=0,
+            batch_size=X.shape[0] if work.batch_size is None else work.batch_size,
+            shuffle=False,
+            max_iter=n_iter,
+            # No improvement can stop it: it runs all n_iter epochs, as ours does.
+            tol=0,
+            n_iter_no_change=n_iter + 1,
+            random_state=SEED,
+        )
         with warnings.catch_warnings():
+            # ConvergenceWarning at max_iter, every fit: expected here.
             warnings.simplefilter("ignore")
-            MLPClassifier(
-                (hidden,),
-                activation="logistic",
-                solver="sgd",
-                batch_size=len(X) if batch_size is None else batch_size,
-                learning_rate_init=0.1,
-                momentum=0,
-                alpha=0,
-                max_iter=n_iter,
-                shuffle=False,
-                tol=0,
-                n_iter_no_change=n_iter + 1,
-                random_state=0,
-            ).fit(X, y)
+            model.fit(X, y)
 
     return fit
 
 
-def plain_numpy(hidden, batch_size):
-    """A straightforward loop: whole-array forward and backward, expit, history."""
+def torch_optimizer(work, parameters):
+    if work.solver == "adam":
+        return torch.optim.Adam(
+            parameters, lr=work.learning_rate, betas=(BETA_1, BETA_2), eps=EPSILON
+        )
+    return torch.optim.SGD(
+        parameters,
+        lr=work.learning_rate,
+        momentum=work.momentum,
+        nesterov=work.nesterov,
+    )
 
+
+def torch_dtype(dtype):
+    return torch.from_numpy(np.empty(0, dtype=dtype)).dtype
+
+
+def csr_rows(X, start, stop):
+    """Rows start:stop of a scipy CSR matrix as a torch sparse CSR tensor."""
+    first, last = X.indptr[start], X.indptr[stop]
+    return torch.sparse_csr_tensor(
+        torch.from_numpy(X.indptr[start : stop + 1] - first),
+        torch.from_numpy(X.indices[first:last]),
+        torch.from_numpy(X.data[first:last]),
+        size=(stop - start, X.shape[1]),
+        # Checking would cost a pass over the indices each batch, and the
+        # slices of a valid scipy matrix are valid.
+        check_invariants=False,
+    )
+
+
+def torch_batches(X, X_dense, y, batch_size):
+    """Yield an epoch's (rows, labels) batches: contiguous slices, in order."""
+    n_samples = X.shape[0]
+    step = n_samples if batch_size is None else batch_size
+    for start in range(0, n_samples, step):
+        stop = min(start + step, n_samples)
+        if X_dense is None:
+            yield csr_rows(X, start, stop), y[start:stop]
+        else:
+            yield X_dense[start:stop], y[start:stop]
+
+
+def torch_epoch(model, optimizer, loss_fn, batches):
+    """One epoch of steps; return its mean batch loss, weighted by rows."""
+    total, n_rows = 0.0, 0
+    for X_batch, y_batch in batches:
+        optimizer.zero_grad()
+        loss = loss_fn(model(X_batch), y_batch)
+        loss.backward()
+        optimizer.step()
+        # .item(), as skorch does, so that the history holds Python floats.
+        total += loss.item() * len(y_batch)
+        n_rows += len(y_batch)
+    return total / n_rows
+
+
+def pytorch(work):
     def fit(X, y, n_iter):
-        rng = np.random.RandomState(0)
-        Y = np.eye(y.max() + 1, dtype=X.dtype)[y]
-        W1 = rng.normal(scale=0.1, size=(X.shape[1], hidden)).astype(X.dtype)
-        W2 = rng.normal(scale=0.1, size=(hidden, Y.shape[1])).astype(X.dtype)
-        b1, b2 = np.zeros(hidden, X.dtype), np.zeros(Y.shape[1], X.dtype)
+        classes, codes = np.unique(y, return_inverse=True)
+        y_t = torch.from_numpy(codes.astype(np.int64))
+        X_dense = None if sp.issparse(X) else torch.from_numpy(X)
+        torch.manual_seed(SEED)
+        model = nn.Sequential(
+            nn.Linear(X.shape[1], work.hidden),
+            nn.Sigmoid(),
+            nn.Linear(work.hidden, len(classes)),
+        ).to(torch_dtype(X.dtype))
+        optimizer = torch_optimizer(work, model.parameters())
+        loss_fn = nn.CrossEntropyLoss()
         history = []
-        for _ in range(n_iter):
-            H = expit(X @ W1 + b1)
-            Z = H @ W2 + b2
-            P = np.exp(Z - Z.max(axis=1, keepdims=True))
-            P /= P.sum(axis=1, keepdims=True)
-            history.append(-np.log(P[np.arange(len(y)), y]).mean())
-            D2 = (P - Y) / len(X)
-            D1 = (D2 @ W2.T) * H * (1 - H)
-            W2 -= 0.1 * (H.T @ D2)
-            b2 -= 0.1 * D2.sum(axis=0)
-            W1 -= 0.1 * (X.T @ D1)
-            b1 -= 0.1 * D1.sum(axis=0)
+        with warnings.catch_warnings():
+            # Sparse CSR tensors warn that their support is in beta.
+            warnings.simplefilter("ignore")
+            for _ in range(n_iter):
+                batches = torch_batches(X, X_dense, y_t, work.batch_size)
+                history.append(torch_epoch(model, optimizer, loss_fn, batches))
+        return history
 
     return fit
 
 
-def products(hidden, batch_size):
+def products(work):
     def fit(X, y, n_iter):
-        W1 = np.ones((X.shape[1], hidden), dtype=X.dtype)
-        D1 = np.ones((X.shape[0], hidden), dtype=X.dtype)
+        W1 = np.ones((X.shape[1], work.hidden), dtype=X.dtype)
+        D1 = np.ones((X.shape[0], work.hidden), dtype=X.dtype)
         for _ in range(n_iter):
             X @ W1
             X.T @ D1
@@ -111,19 +361,24 @@ def products(hidden, batch_size):
     return fit
 
 
-SETTLE_SECONDS = 0.3
+CONTESTANTS = {"ours": ours, "MLP": mlp, "PyTorch": pytorch, "products": products}
 
-CONTESTANTS = {
-    "ours": ours,
-    "MLPClassifier": mlp,
-    "plain NumPy": plain_numpy,
-    "products": products,
-}
+
+def contestants(work):
+    labels = ["ours", "MLP"]
+    if torch is not None:
+        labels.append("PyTorch")
+    if work.products:
+        labels.append("products")
+    return labels
+
+
+# Measuring ----------------------------------------------------------------
 
 
 def timed_fit(fit, X, y, n_iter):
-    # OpenBLAS's threads spin for about 0.1 s after a product before they sleep;
-    # a fit that started meanwhile would share the cores with them.
+    # OpenBLAS's threads (and PyTorch's) spin for a while after a product
+    # before they sleep; a fit that started meanwhile would share the cores.
     time.sleep(SETTLE_SECONDS)
     start = time.perf_counter()
     fit(X, y, n_iter)
@@ -142,51 +397,205 @@ def peak_memory(fit, X, y, n_iter):
     return peak
 
 
-def run(name, X, y, hidden, batch_size, k1, k2, repeats, contestants):
-    fits = {label: CONTESTANTS[label](hidden, batch_size) for label in contestants}
-    times = {label: [] for label in fits}
+def median_per_iteration(fits, X, y, k1, k2, repeats):
+    """Return label -> median seconds per iteration, the contestants alternating."""
     for fit in fits.values():
-        # Warm-up: compiles the kernels where needed, and starts BLAS threads.
+        # Warm-up: compiles the kernels where needed and starts thread pools.
         fit(X, y, 1)
+    times = {label: [] for label in fits}
     for _ in range(repeats):
         for label, fit in fits.items():
             times[label].append(per_iteration(fit, X, y, k1, k2))
-    row = {
-        "workload": name,
+    return {label: float(np.median(seconds)) for label, seconds in times.items()}
+
+
+def describe(work, X):
+    return {
+        "workload": work.name,
         "shape": f"{X.shape[0]}x{X.shape[1]}",
         "dtype": X.dtype.name,
-        "batch": "full" if batch_size is None else batch_size,
+        "solver": work.solver,
+        "batch": "full" if work.batch_size is None else work.batch_size,
     }
+
+
+def speed_row(work, smoke, repeats):
+    X, y = work.data(smoke)
+    fits = {label: CONTESTANTS[label](work) for label in contestants(work)}
+    seconds = median_per_iteration(fits, X, y, work.k1, work.k2, repeats)
+    row = describe(work, X)
+    for label, value in seconds.items():
+        row[f"{label} ms"] = 1e3 * value
     for label in fits:
-        row[f"{label} ms"] = 1e3 * np.median(times[label])
-    row["ours / MLP"] = row["ours ms"] / row["MLPClassifier ms"]
-    if "products" in fits:
-        row["ours / products"] = row["ours ms"] / row["products ms"]
-    for label in ("ours", "MLPClassifier"):
-        row[f"{label} peak MiB"] = peak_memory(fits[label], X, y, k1) / 2**20
+        if label != "ours":
+            row[f"ours / {label}"] = seconds["ours"] / seconds[label]
+    for label in ("ours", "MLP"):
+        row[f"{label} peak MiB"] = peak_memory(fits[label], X, y, work.k1) / 2**20
     return row
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    args = parser.parse_args()
-    repeats = 3 if args.quick else 7
-    all_four = list(CONTESTANTS)
-    iris_X, iris_y = load_iris(return_X_y=True)
-    iris_X = StandardScaler().fit_transform(iris_X)
+def speed_table(keys, smoke, repeats):
     rows = []
-    for dtype in (np.float64, np.float32):
-        X, y = make_large(dtype)
-        name = f"large, {np.dtype(dtype).name}"
-        rows.append(run(name, X, y, 128, None, 2, 7, repeats, all_four))
-    X, y = make_large(np.float64)
-    rows.append(run("large, mini-batch", X, y, 128, 200, 1, 3, repeats, all_four[:2]))
-    rows.append(run("iris", iris_X, iris_y, 20, None, 200, 2200, repeats, all_four[:3]))
+    for key in keys:
+        print(f"speed: {key}", file=sys.stderr, flush=True)
+        rows.append(speed_row(WORKLOADS[key], smoke, repeats))
     table = pd.DataFrame(rows).set_index("workload")
+    return table[speed_columns(table)]
+
+
+def speed_columns(table):
+    """The columns in a fixed order; rows differ in which contestants they have."""
+    times = [f"{label} ms" for label in CONTESTANTS]
+    ratios = [f"ours / {label}" for label in CONTESTANTS if label != "ours"]
+    peaks = ["ours peak MiB", "MLP peak MiB"]
+    ordered = ["shape", "dtype", "solver", "batch", *times, *ratios, *peaks]
+    return [column for column in ordered if column in table.columns]
+
+
+# Time to accuracy of the defaults -----------------------------------------
+
+
+def accuracy_benchmark():
+    """Import benchmarks/bench_accuracy.py, this script's neighbour."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_accuracy
+
+    return bench_accuracy
+
+
+def default_models():
+    return {
+        "ours": make_pipeline(StandardScaler(), BackpropClassifier(random_state=SEED)),
+        "MLP": make_pipeline(StandardScaler(), MLPClassifier(random_state=SEED)),
+    }
+
+
+def timed_default_fit(model, X, y):
+    """Fit a clone of model; return it and the seconds its fit took."""
+    model = clone(model)
+    with warnings.catch_warnings():
+        # MLPClassifier's ConvergenceWarning at max_iter says nothing on speed.
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        model.fit(X, y)
+        seconds = time.perf_counter() - start
+    return model, seconds
+
+
+def defaults_row(name, X, y, models, repeats):
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=SEED
+    )
+    times = {label: [] for label in models}
+    fitted = {}
+    # No pause between fits: BLAS is on one thread, with none left spinning.
+    for _ in range(repeats):
+        for label, model in models.items():
+            fitted[label], seconds = timed_default_fit(model, X_train, y_train)
+            times[label].append(seconds)
+    row = {"dataset": name, "shape": f"{X.shape[0]}x{X.shape[1]}"}
+    for label, model in fitted.items():
+        # Every fit of a model is the same (random_state=0): score the last.
+        row[f"{label} acc"] = model.score(X_test, y_test)
+    for label, seconds in times.items():
+        row[f"{label} ms"] = 1e3 * float(np.median(seconds))
+    row["ours / MLP"] = row["ours ms"] / row["MLP ms"]
+    row["ok"] = (
+        row["ours / MLP"] <= MAX_TIME_RATIO
+        and row["ours acc"] >= row["MLP acc"] - MAX_ACCURACY_DROP
+    )
+    return row
+
+
+def defaults_table(smoke, repeats):
+    bench_accuracy = accuracy_benchmark()
+    datasets = bench_accuracy.make_datasets()
+    if smoke:
+        datasets = {name: datasets[name] for name in SMOKE_DATASETS}
+    models = default_models()
+    rows = []
+    # BackpropClassifier holds BLAS to one thread while it trains; MLPClassifier
+    # is held to one as well, so that both fits have one core, as in
+    # bench_accuracy.py, and the ratio does not measure the machine's load.
+    with threadpool_limits(limits=1, user_api="blas"):
+        bench_accuracy.warm_up(models)
+        for name, (X, y) in datasets.items():
+            print(f"defaults: {name}", file=sys.stderr, flush=True)
+            rows.append(defaults_row(name, X, y, models, repeats))
+    return pd.DataFrame(rows).set_index("dataset")
+
+
+# Command line -------------------------------------------------------------
+
+
+def workload_keys(text):
+    keys = [key.strip() for key in text.split(",") if key.strip()]
+    unknown = [key for key in keys if key not in WORKLOADS]
+    if unknown or not keys:
+        raise argparse.ArgumentTypeError(
+            f"unknown workload(s) {unknown}; choose from {', '.join(WORKLOADS)}"
+        )
+    return keys
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_REPEATS} repeats, not {REPEATS}"
+    )
+    parser.add_argument(
+        "--workloads",
+        type=workload_keys,
+        default=list(WORKLOADS),
+        metavar="KEYS",
+        help=f"comma-separated workloads to time (default: {','.join(WORKLOADS)})",
+    )
+    parser.add_argument(
+        "--skip-defaults",
+        action="store_true",
+        help="leave out the table of time to accuracy of the defaults",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"tiny data ({SMOKE_ROWS} rows), one repeat, three data sets in the "
+        "defaults table: only checks that the script runs",
+    )
+    return parser.parse_args()
+
+
+def repeats_for(args):
+    if args.smoke:
+        return SMOKE_REPEATS
+    return QUICK_REPEATS if args.quick else REPEATS
+
+
+def print_table(title, table):
+    print(f"\n{title}")
+    print(table.round(3).to_string())
+
+
+def main():
+    args = parse_args()
+    repeats = repeats_for(args)
+    speed = speed_table(args.workloads, args.smoke, repeats)
+    defaults = None if args.skip_defaults else defaults_table(args.smoke, repeats)
+
     print(__doc__)
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(table.round(3).to_string())
+    if torch is None:
+        print(
+            "PyTorch is not installed, so its column is left out; "
+            "`pip install torch==2.13.0` installs the CPU build."
+        )
+    else:
+        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads.")
+    if args.smoke:
+        print("--smoke: tiny data and one repeat; the times mean nothing.")
+    print_table(f"Time per iteration (median of {repeats})", speed)
+    if defaults is not None:
+        n_ok = int(defaults["ok"].sum())
+        print_table(f"Time to accuracy of the defaults (median of {repeats})", defaults)
+        print(f"{n_ok} of {len(defaults)} data sets ok.")
 
 
 if __name__ == "__main__":

@@ -34,9 +34,11 @@ from ._array_api import namespace, same_device
 # the elementwise work between the two products (1024 rows of 128 units; blocks
 # of 512 to 1024 rows ran fastest in benchmarks/bench_fit.py).
 BLOCK_ELEMENTS = 131072
-# Rows per product in X_b.T @ D1, a sum over rows: on two threads at once,
-# OpenBLAS ran longer sums in float32 at two thirds of its one-thread speed, and
-# sums of 128 rows at full speed (float64 gained a little too).
+# Rows per product in X_b.T @ D1, a sum over rows, in blocks of at least half
+# BLOCK_ELEMENTS: on two threads at once, OpenBLAS ran longer sums in float32
+# at two thirds of its one-thread speed, and sums of 128 rows at full speed
+# (float64 gained a little too). Smaller blocks, whose passes run on one
+# thread, take one product: a call per 128 rows cost more there.
 GRADIENT_ROWS = 128
 # Below this many hidden activations a pass runs on one thread: starting
 # threads costs more than they save.
@@ -293,7 +295,7 @@ def _kernel_block_pass(X, Y, sample_weight, params, activate, slope, errors, *re
         coef1, intercept1, coef2, _ = grads
         D1 = D2 @ W2.T
         slope(D1, H, intercept1)
-        if sp.issparse(X):
+        if sp.issparse(X) or H.size < BLOCK_ELEMENTS // 2:
             coef1 += X.T @ D1
         else:
             for start in range(0, X.shape[0], GRADIENT_ROWS):

@@ -317,17 +317,24 @@ def softmax_errors(Z, b, Y, sample_weight, metrics, column_sums):
     tiny = np.finfo(Z.dtype).tiny
     sums = np.zeros(3)
     n_outputs = Z.shape[1]
+    # Each row shifted by its maximum, then the exponentials in one loop over
+    # the whole block: rows of a few outputs are too short for SIMD.
     for i in range(Z.shape[0]):
-        w = sample_weight[i] if sample_weight.size else Z.dtype.type(1)
         for j in range(n_outputs):
             Z[i, j] += b[j]
         top = Z[i, 0]
         for j in range(1, n_outputs):
             if Z[i, j] > top:
                 top = Z[i, j]
+        for j in range(n_outputs):
+            Z[i, j] -= top
+    flat = Z.reshape(Z.size)
+    for index in range(flat.size):
+        flat[index] = _exp_nonpositive(flat[index])
+    for i in range(Z.shape[0]):
+        w = sample_weight[i] if sample_weight.size else Z.dtype.type(1)
         total = Z.dtype.type(0)
         for j in range(n_outputs):
-            Z[i, j] = _exp_nonpositive(Z[i, j] - top)
             total += Z[i, j]
         for j in range(n_outputs):
             Z[i, j] /= total
@@ -414,52 +421,59 @@ def _mean_gradient(total, N, alpha, param):
 
 
 @njit(**EXACT_OPTIONS)
-def descend(param, total, N, alpha, velocity, learning_rate, momentum, nesterov):
-    """One gradient-descent step of ``param`` along the mean gradient, in place.
+def descend(params, totals, N, alphas, velocities, learning_rate, momentum, nesterov):
+    """One gradient-descent step of each parameter along its mean gradient.
 
-    The arrays are flat (1-D views of the parameters). The gradient ``g`` is
-    ``total / N + alpha * param`` (no penalty where ``alpha`` is 0). With
-    ``momentum``, ``velocity <- momentum * velocity - learning_rate * g``, then
-    ``param <- param + velocity``, or with ``nesterov`` ``param <- param +
-    (momentum * velocity - learning_rate * g)``; without, ``param <- param -
-    learning_rate * g``. Compiled without fast-math, so that each value goes
-    through the same IEEE operations, in the same order, as NumPy's
-    whole-array expressions in :func:`._network.mean_gradients` and
-    :meth:`._optimizers.SGD.step`: with the scalars in the parameter's dtype,
-    the results are equal to the last bit.
+    ``params``, ``totals`` and ``velocities`` are tuples of flat arrays (1-D
+    views of the parameters, their gradient sums and velocities; empty
+    velocities without momentum), ``alphas`` their penalties: one call steps
+    them all. The gradient ``g`` is ``total / N + alpha * param`` (no penalty
+    where ``alpha`` is 0). With ``momentum``, ``velocity <- momentum *
+    velocity - learning_rate * g``, then ``param <- param + velocity``, or
+    with ``nesterov`` ``param <- param + (momentum * velocity - learning_rate
+    * g)``; without, ``param <- param - learning_rate * g``. Compiled without
+    fast-math, so that each value goes through the same IEEE operations, in
+    the same order, as NumPy's whole-array expressions in
+    :func:`._network.mean_gradients` and :meth:`._optimizers.SGD.step`: with
+    the scalars in the parameters' dtype, the results are equal to the last
+    bit.
     """
-    p, t, v = param, total, velocity
-    for i in range(p.size):
-        gradient = _mean_gradient(t[i], N, alpha, p[i])
-        if momentum == 0:
-            p[i] = p[i] - learning_rate * gradient
-            continue
-        v[i] = v[i] * momentum
-        v[i] = v[i] - learning_rate * gradient
-        if nesterov:
-            p[i] = p[i] + (momentum * v[i] - learning_rate * gradient)
-        else:
-            p[i] = p[i] + v[i]
+    for k in range(len(params)):
+        p, t, v, alpha = params[k], totals[k], velocities[k], alphas[k]
+        for i in range(p.size):
+            gradient = _mean_gradient(t[i], N, alpha, p[i])
+            if momentum == 0:
+                p[i] = p[i] - learning_rate * gradient
+                continue
+            v[i] = v[i] * momentum
+            v[i] = v[i] - learning_rate * gradient
+            if nesterov:
+                p[i] = p[i] + (momentum * v[i] - learning_rate * gradient)
+            else:
+                p[i] = p[i] + v[i]
 
 
 @njit(**EXACT_OPTIONS)
-def adam_step(param, total, N, alpha, first, second, rate, betas, epsilon):
-    """One Adam step of ``param`` along the mean gradient, in place.
+def adam_step(params, totals, N, alphas, firsts, seconds, rate, betas, epsilon):
+    """One Adam step of each parameter along its mean gradient, in place.
 
-    The arrays are flat (1-D views of the parameters). With ``g = total / N +
-    alpha * param`` and ``betas = (beta_1, 1 - beta_1, beta_2, 1 - beta_2)``:
-    ``first <- beta_1 first + (1 - beta_1) g``, ``second <- beta_2 second +
-    (1 - beta_2) g ** 2``, ``param <- param - rate first / (sqrt(second) +
-    epsilon)``, ``rate`` already corrected for the moments' bias. The
-    operations of :meth:`._optimizers.Adam.step`, in its order and without
-    fast-math: equal to it to the last bit.
+    ``params``, ``totals``, ``firsts`` and ``seconds`` are tuples of flat
+    arrays (1-D views of the parameters, their gradient sums and moments),
+    ``alphas`` their penalties. With ``g = total / N + alpha * param`` and
+    ``betas = (beta_1, 1 - beta_1, beta_2, 1 - beta_2)``: ``first <- beta_1
+    first + (1 - beta_1) g``, ``second <- beta_2 second + (1 - beta_2) g **
+    2``, ``param <- param - rate first / (sqrt(second) + epsilon)``, ``rate``
+    already corrected for the moments' bias. The operations of
+    :meth:`._optimizers.Adam.step`, in its order and without fast-math: equal
+    to it to the last bit.
     """
-    p, t, m, v = param, total, first, second
     beta_1, rest_1, beta_2, rest_2 = betas
-    for i in range(p.size):
-        gradient = _mean_gradient(t[i], N, alpha, p[i])
-        m[i] = m[i] * beta_1
-        m[i] = m[i] + rest_1 * gradient
-        v[i] = v[i] * beta_2
-        v[i] = v[i] + rest_2 * (gradient * gradient)
-        p[i] = p[i] - rate * m[i] / (np.sqrt(v[i]) + epsilon)
+    for k in range(len(params)):
+        p, t, m, v, alpha = params[k], totals[k], firsts[k], seconds[k], alphas[k]
+        for i in range(p.size):
+            gradient = _mean_gradient(t[i], N, alpha, p[i])
+            m[i] = m[i] * beta_1
+            m[i] = m[i] + rest_1 * gradient
+            v[i] = v[i] * beta_2
+            v[i] = v[i] + rest_2 * (gradient * gradient)
+            p[i] = p[i] - rate * m[i] / (np.sqrt(v[i]) + epsilon)

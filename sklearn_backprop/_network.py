@@ -394,4 +394,7 @@ def subset_accuracy(Y, P, sample_weight=None):
 def l2_penalty(coefs, alpha):
     """The L2 penalty ``alpha / 2 * sum(W ** 2)`` over both weight matrices."""
     xp = namespace(coefs[0])
+    if xp is np:
+        # A dot product: no array of squares.
+        return 0.5 * alpha * sum(float(np.vdot(W, W)) for W in coefs)
     return 0.5 * alpha * sum(float(xp.sum(W**2)) for W in coefs)

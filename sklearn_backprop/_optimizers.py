@@ -100,8 +100,8 @@ class SGD:
         """Move each parameter along the mean gradient of its sums over rows.
 
         The gradient is :func:`._network.mean_gradients`'s. On NumPy arrays in
-        C order, one compiled loop per parameter computes the gradient and
-        takes the step (:func:`._kernels.descend`), with the result of
+        C order, one compiled call computes the gradients and takes the steps
+        (:func:`._kernels.descend`), with the result of
         :func:`._network.mean_gradients` and :meth:`step` to the last bit.
         """
         if not _compiled(params, sums):
@@ -109,23 +109,21 @@ class SGD:
             return
         if self.momentum and self.velocities is None:
             self.velocities = [np.zeros_like(p) for p in params]
-        for i, (param, total, alpha) in enumerate(zip(params, sums, alphas)):
-            scalar = param.dtype.type
-            if self.momentum:
-                velocity = self.velocities[i].reshape(-1)
-            else:
-                velocity = np.empty(0, param.dtype)  # never read
-            # Flat views: one compiled version serves weights and biases.
-            _kernels.descend(
-                param.reshape(-1),
-                total.reshape(-1),
-                scalar(N),
-                scalar(alpha),
-                velocity,
-                scalar(self.rate),
-                scalar(self.momentum),
-                self.nesterov,
-            )
+        scalar = params[0].dtype.type
+        if self.momentum:
+            velocities = _flat(self.velocities)
+        else:
+            velocities = (np.empty(0, params[0].dtype),) * len(params)  # never read
+        _kernels.descend(
+            _flat(params),
+            _flat(sums),
+            scalar(N),
+            tuple(scalar(alpha) for alpha in alphas),
+            velocities,
+            scalar(self.rate),
+            scalar(self.momentum),
+            self.nesterov,
+        )
 
     def end_epoch(self, samples_seen):
         """Update the step size of the ``"invscaling"`` schedule."""
@@ -213,7 +211,7 @@ class Adam:
     def step_from_sums(self, params, sums, N, alphas):
         """Take one step along the mean gradients of the sums over rows.
 
-        On NumPy arrays in C order, one compiled loop per parameter
+        On NumPy arrays in C order, one compiled call for all parameters
         (:func:`._kernels.adam_step`), equal to :meth:`step` along
         :func:`._network.mean_gradients` to the last bit.
         """
@@ -221,21 +219,19 @@ class Adam:
             self.step(params, mean_gradients(params, sums, N, alphas))
             return
         rate = self._next_rate(params)
-        moments = zip(params, sums, alphas, self.first_moments, self.second_moments)
-        for param, total, alpha, first, second in moments:
-            scalar = param.dtype.type
-            betas = (self.beta_1, 1 - self.beta_1, self.beta_2, 1 - self.beta_2)
-            _kernels.adam_step(
-                param.reshape(-1),
-                total.reshape(-1),
-                scalar(N),
-                scalar(alpha),
-                first.reshape(-1),
-                second.reshape(-1),
-                scalar(rate),
-                tuple(scalar(beta) for beta in betas),
-                scalar(self.epsilon),
-            )
+        scalar = params[0].dtype.type
+        betas = (self.beta_1, 1 - self.beta_1, self.beta_2, 1 - self.beta_2)
+        _kernels.adam_step(
+            _flat(params),
+            _flat(sums),
+            scalar(N),
+            tuple(scalar(alpha) for alpha in alphas),
+            _flat(self.first_moments),
+            _flat(self.second_moments),
+            scalar(rate),
+            tuple(scalar(beta) for beta in betas),
+            scalar(self.epsilon),
+        )
 
     def end_epoch(self, samples_seen):
         """Adam adapts its own steps: no schedule."""
@@ -243,6 +239,12 @@ class Adam:
     def on_plateau(self):
         """A plateau ends training."""
         return False
+
+
+def _flat(arrays):
+    """Flat views of C-ordered arrays, as a tuple: one compiled version of a
+    step serves weights and biases alike."""
+    return tuple(array.reshape(-1) for array in arrays)
 
 
 def _compiled(params, sums):
