@@ -266,7 +266,7 @@ def compiled_block_totals(
         grads,
     )
     weight = block.stop - block.start if sample_weight is None else weights.sum()
-    totals = Totals(weight, *sums.tolist())
+    totals = Totals(weight, *sums)
     if gradients:
         totals.coef_sums = [grads[0], grads[2]]
         if intercepts is not None:

@@ -315,7 +315,7 @@ def softmax_errors(Z, b, Y, sample_weight, metrics, column_sums):
     ``Y``'s largest is; zeros without.
     """
     tiny = np.finfo(Z.dtype).tiny
-    sums = np.zeros(3)
+    loss = squares = correct = 0.0
     n_outputs = Z.shape[1]
     # Each row shifted by its maximum, then the exponentials in one loop over
     # the whole block: rows of a few outputs are too short for SIMD.
@@ -351,13 +351,13 @@ def softmax_errors(Z, b, Y, sample_weight, metrics, column_sums):
                     best_output = j
                 if y > Y[i, best_target]:
                     best_target = j
-            sums[0] += w * row_loss
-            sums[1] += w * row_squares
-            sums[2] += w * (best_output == best_target)
+            loss += w * row_loss
+            squares += w * row_squares
+            correct += w * (best_output == best_target)
         for j in range(n_outputs):
             Z[i, j] = (Z[i, j] - Y[i, j]) * w
             column_sums[j] += Z[i, j]
-    return sums
+    return loss, squares, correct
 
 
 @njit(**OPTIONS)
@@ -375,7 +375,7 @@ def sigmoid_errors(Z, b, Y, sample_weight, metrics, column_sums):
     """
     dtype = Z.dtype.type
     tiny, one, half = np.finfo(Z.dtype).tiny, dtype(1), dtype(0.5)
-    sums = np.zeros(3)
+    loss = squares = correct = 0.0
     for i in range(Z.shape[0]):
         w = sample_weight[i] if sample_weight.size else one
         row_loss = row_squares = 0.0
@@ -393,10 +393,10 @@ def sigmoid_errors(Z, b, Y, sample_weight, metrics, column_sums):
             Z[i, j] = (p - y) * w
             column_sums[j] += Z[i, j]
         if metrics:
-            sums[0] += w * row_loss
-            sums[1] += w * row_squares
-            sums[2] += w * all_right
-    return sums
+            loss += w * row_loss
+            squares += w * row_squares
+            correct += w * all_right
+    return loss, squares, correct
 
 
 # The compiled counterparts of _network's tables: the hidden activations (with
@@ -421,59 +421,51 @@ def _mean_gradient(total, N, alpha, param):
 
 
 @njit(**EXACT_OPTIONS)
-def descend(params, totals, N, alphas, velocities, learning_rate, momentum, nesterov):
-    """One gradient-descent step of each parameter along its mean gradient.
+def descend(param, total, N, alpha, velocity, learning_rate, momentum, nesterov):
+    """One gradient-descent step of ``param`` along the mean gradient, in place.
 
-    ``params``, ``totals`` and ``velocities`` are tuples of flat arrays (1-D
-    views of the parameters, their gradient sums and velocities; empty
-    velocities without momentum), ``alphas`` their penalties: one call steps
-    them all. The gradient ``g`` is ``total / N + alpha * param`` (no penalty
-    where ``alpha`` is 0). With ``momentum``, ``velocity <- momentum *
-    velocity - learning_rate * g``, then ``param <- param + velocity``, or
-    with ``nesterov`` ``param <- param + (momentum * velocity - learning_rate
-    * g)``; without, ``param <- param - learning_rate * g``. Compiled without
-    fast-math, so that each value goes through the same IEEE operations, in
-    the same order, as NumPy's whole-array expressions in
-    :func:`._network.mean_gradients` and :meth:`._optimizers.SGD.step`: with
-    the scalars in the parameters' dtype, the results are equal to the last
-    bit.
+    The arrays are flat (1-D views of the parameter, its gradient sums and its
+    velocity, empty without momentum). The gradient ``g`` is ``total / N +
+    alpha * param`` (no penalty where ``alpha`` is 0). With ``momentum``,
+    ``velocity <- momentum * velocity - learning_rate * g``, then ``param <-
+    param + velocity``, or with ``nesterov`` ``param <- param + (momentum *
+    velocity - learning_rate * g)``; without, ``param <- param -
+    learning_rate * g``. Compiled without fast-math, so that each value goes
+    through the same IEEE operations, in the same order, as NumPy's
+    whole-array expressions in :func:`._network.mean_gradients` and
+    :meth:`._optimizers.SGD.step`: with the scalars in the parameter's dtype,
+    the results are equal to the last bit.
     """
-    for k in range(len(params)):
-        p, t, v, alpha = params[k], totals[k], velocities[k], alphas[k]
-        for i in range(p.size):
-            gradient = _mean_gradient(t[i], N, alpha, p[i])
-            if momentum == 0:
-                p[i] = p[i] - learning_rate * gradient
-                continue
-            v[i] = v[i] * momentum
-            v[i] = v[i] - learning_rate * gradient
-            if nesterov:
-                p[i] = p[i] + (momentum * v[i] - learning_rate * gradient)
-            else:
-                p[i] = p[i] + v[i]
+    for i in range(param.size):
+        gradient = _mean_gradient(total[i], N, alpha, param[i])
+        if momentum == 0:
+            param[i] = param[i] - learning_rate * gradient
+            continue
+        velocity[i] = velocity[i] * momentum
+        velocity[i] = velocity[i] - learning_rate * gradient
+        if nesterov:
+            param[i] = param[i] + (momentum * velocity[i] - learning_rate * gradient)
+        else:
+            param[i] = param[i] + velocity[i]
 
 
 @njit(**EXACT_OPTIONS)
-def adam_step(params, totals, N, alphas, firsts, seconds, rate, betas, epsilon):
-    """One Adam step of each parameter along its mean gradient, in place.
+def adam_step(param, total, N, alpha, first, second, rate, betas, epsilon):
+    """One Adam step of ``param`` along the mean gradient, in place.
 
-    ``params``, ``totals``, ``firsts`` and ``seconds`` are tuples of flat
-    arrays (1-D views of the parameters, their gradient sums and moments),
-    ``alphas`` their penalties. With ``g = total / N + alpha * param`` and
-    ``betas = (beta_1, 1 - beta_1, beta_2, 1 - beta_2)``: ``first <- beta_1
-    first + (1 - beta_1) g``, ``second <- beta_2 second + (1 - beta_2) g **
-    2``, ``param <- param - rate first / (sqrt(second) + epsilon)``, ``rate``
-    already corrected for the moments' bias. The operations of
-    :meth:`._optimizers.Adam.step`, in its order and without fast-math: equal
-    to it to the last bit.
+    The arrays are flat (1-D views of the parameter, its gradient sums and its
+    moments). With ``g = total / N + alpha * param`` and ``betas = (beta_1, 1 -
+    beta_1, beta_2, 1 - beta_2)``: ``first <- beta_1 first + (1 - beta_1) g``,
+    ``second <- beta_2 second + (1 - beta_2) g ** 2``, ``param <- param - rate
+    first / (sqrt(second) + epsilon)``, ``rate`` already corrected for the
+    moments' bias. The operations of :meth:`._optimizers.Adam.step`, in its
+    order and without fast-math: equal to it to the last bit.
     """
     beta_1, rest_1, beta_2, rest_2 = betas
-    for k in range(len(params)):
-        p, t, m, v, alpha = params[k], totals[k], firsts[k], seconds[k], alphas[k]
-        for i in range(p.size):
-            gradient = _mean_gradient(t[i], N, alpha, p[i])
-            m[i] = m[i] * beta_1
-            m[i] = m[i] + rest_1 * gradient
-            v[i] = v[i] * beta_2
-            v[i] = v[i] + rest_2 * (gradient * gradient)
-            p[i] = p[i] - rate * m[i] / (np.sqrt(v[i]) + epsilon)
+    for i in range(param.size):
+        gradient = _mean_gradient(total[i], N, alpha, param[i])
+        first[i] = first[i] * beta_1
+        first[i] = first[i] + rest_1 * gradient
+        second[i] = second[i] * beta_2
+        second[i] = second[i] + rest_2 * (gradient * gradient)
+        param[i] = param[i] - rate * first[i] / (np.sqrt(second[i]) + epsilon)

@@ -100,8 +100,8 @@ class SGD:
         """Move each parameter along the mean gradient of its sums over rows.
 
         The gradient is :func:`._network.mean_gradients`'s. On NumPy arrays in
-        C order, one compiled call computes the gradients and takes the steps
-        (:func:`._kernels.descend`), with the result of
+        C order, one compiled loop per parameter computes the gradient and
+        takes the step (:func:`._kernels.descend`), with the result of
         :func:`._network.mean_gradients` and :meth:`step` to the last bit.
         """
         if not _compiled(params, sums):
@@ -110,20 +110,23 @@ class SGD:
         if self.momentum and self.velocities is None:
             self.velocities = [np.zeros_like(p) for p in params]
         scalar = params[0].dtype.type
-        if self.momentum:
-            velocities = _flat(self.velocities)
-        else:
-            velocities = (np.empty(0, params[0].dtype),) * len(params)  # never read
-        _kernels.descend(
-            _flat(params),
-            _flat(sums),
-            scalar(N),
-            tuple(scalar(alpha) for alpha in alphas),
-            velocities,
-            scalar(self.rate),
-            scalar(self.momentum),
-            self.nesterov,
-        )
+        rate, momentum = scalar(self.rate), scalar(self.momentum)
+        for i, (param, total, alpha) in enumerate(zip(params, sums, alphas)):
+            # Flat views: one compiled version serves weights and biases.
+            if self.momentum:
+                velocity = self.velocities[i].reshape(-1)
+            else:
+                velocity = param[:0].reshape(-1)  # never read
+            _kernels.descend(
+                param.reshape(-1),
+                total.reshape(-1),
+                scalar(N),
+                scalar(alpha),
+                velocity,
+                rate,
+                momentum,
+                self.nesterov,
+            )
 
     def end_epoch(self, samples_seen):
         """Update the step size of the ``"invscaling"`` schedule."""
@@ -211,27 +214,32 @@ class Adam:
     def step_from_sums(self, params, sums, N, alphas):
         """Take one step along the mean gradients of the sums over rows.
 
-        On NumPy arrays in C order, one compiled call for all parameters
+        On NumPy arrays in C order, one compiled loop per parameter
         (:func:`._kernels.adam_step`), equal to :meth:`step` along
         :func:`._network.mean_gradients` to the last bit.
         """
         if not _compiled(params, sums):
             self.step(params, mean_gradients(params, sums, N, alphas))
             return
-        rate = self._next_rate(params)
         scalar = params[0].dtype.type
+        rate = scalar(self._next_rate(params))
         betas = (self.beta_1, 1 - self.beta_1, self.beta_2, 1 - self.beta_2)
-        _kernels.adam_step(
-            _flat(params),
-            _flat(sums),
-            scalar(N),
-            tuple(scalar(alpha) for alpha in alphas),
-            _flat(self.first_moments),
-            _flat(self.second_moments),
-            scalar(rate),
-            tuple(scalar(beta) for beta in betas),
-            scalar(self.epsilon),
-        )
+        betas = tuple(scalar(beta) for beta in betas)
+        epsilon = scalar(self.epsilon)
+        moments = zip(params, sums, alphas, self.first_moments, self.second_moments)
+        for param, total, alpha, first, second in moments:
+            # Flat views: one compiled version serves weights and biases.
+            _kernels.adam_step(
+                param.reshape(-1),
+                total.reshape(-1),
+                scalar(N),
+                scalar(alpha),
+                first.reshape(-1),
+                second.reshape(-1),
+                rate,
+                betas,
+                epsilon,
+            )
 
     def end_epoch(self, samples_seen):
         """Adam adapts its own steps: no schedule."""
@@ -239,12 +247,6 @@ class Adam:
     def on_plateau(self):
         """A plateau ends training."""
         return False
-
-
-def _flat(arrays):
-    """Flat views of C-ordered arrays, as a tuple: one compiled version of a
-    step serves weights and biases alike."""
-    return tuple(array.reshape(-1) for array in arrays)
 
 
 def _compiled(params, sums):

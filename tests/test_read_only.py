@@ -73,7 +73,7 @@ import numpy as np
 from sklearn_backprop import _kernels
 
 param = np.ones(3)
-_kernels.descend((param,), (np.ones(3),), 1.0, (0.0,), (np.empty(0),), 0.5, 0.0, False)
+_kernels.descend(param, np.ones(3), 1.0, 0.0, np.empty(0), 0.5, 0.0, False)
 assert (param == 0.5).all()
 stats = _kernels.descend.stats
 print(_kernels.__file__)
