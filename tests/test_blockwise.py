@@ -4,6 +4,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+import scipy.sparse
 import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_iris
@@ -151,3 +152,26 @@ def test_fit_does_not_copy_the_training_data():
     tracemalloc.stop()
     # A copy of X would be 32 MB; the blocks' temporaries take a few MB.
     assert peak < X.nbytes / 2
+
+
+@pytest.mark.parametrize("batch_size", [None, 200])
+def test_sparse_training_and_prediction_stay_sparse(batch_size):
+    # 3000 x 20000 with 0.1 % non-zeros: 0.7 MB stored, 480 MB dense.
+    X = scipy.sparse.random(3000, 20_000, density=0.001, format="csr", random_state=0)
+    y = np.random.RandomState(0).randint(3, size=3000)
+    dense_bytes = X.shape[0] * X.shape[1] * 8
+    clf = BackpropClassifier(hidden_size=16, batch_size=batch_size, max_iter=2)
+    clf.set_params(tol=None, random_state=0)
+    # The compiled kernels serve CSR input: products by SciPy, loops between.
+    assert _blockwise.use_kernels(X, "log_loss", "softmax", "logistic")
+    tracemalloc.start()
+    clf.fit(X, y)
+    proba = clf.predict_proba(X)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert proba.shape == (3000, 3)
+    # Arrays the size of the weights into the hidden layer (20000 x 16, 2.5
+    # MB): the weights and their copies, gradient sums, Adam's two moments,
+    # X^T D1; not a dense copy of X, nor of a batch's 200 rows (32 MB).
+    weight_bytes = X.shape[1] * 16 * 8
+    assert peak < 16 * weight_bytes < dense_bytes / 10
