@@ -1,7 +1,8 @@
 """A scikit-learn classifier that trains a two-layer sigmoid network by backprop."""
 
 from ._classifier import BackpropClassifier
+from ._onnx import register_onnx_converter
 from ._plot import HistoryDisplay
 
-__all__ = ["BackpropClassifier", "HistoryDisplay"]
+__all__ = ["BackpropClassifier", "HistoryDisplay", "register_onnx_converter"]
 __version__ = "0.1.0"

@@ -24,11 +24,14 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
-from . import BackpropClassifier, HistoryDisplay, __version__
+from . import BackpropClassifier, HistoryDisplay, __version__, register_onnx_converter
 from ._model_files import load_model, save_model, written_atomically
 from ._tables import (
+    NUMERIC,
     TableError,
+    branch_columns,
     describe,
+    empty_means_missing,
     prediction_table,
     preparation,
     training_table,
@@ -56,6 +59,10 @@ PREDICT_EXAMPLES = """\
 examples:
   sklearn-backprop predict results/model.skops new_penguins.csv
   sklearn-backprop predict results/model.skops new_penguins.csv --output labels.csv
+"""
+EXPORT_EXAMPLES = """\
+examples:
+  sklearn-backprop export results/model.skops model.onnx
 """
 # The exit status of a program ended by Ctrl-C (128 + SIGINT), as shells report.
 INTERRUPTED = 130
@@ -273,6 +280,21 @@ def build_parser():
         "--force",
         action="store_true",
         help="overwrite an existing --output file (default: refuse)",
+    )
+    export = _add_command(
+        commands,
+        "export",
+        run_export,
+        EXPORT_EXAMPLES,
+        "convert a saved model, its data preparation included, to ONNX "
+        "(needs the onnx extra)",
+    )
+    export.add_argument("model", type=Path, help="a model.skops written by fit")
+    export.add_argument("output", type=Path, help="the ONNX file to write")
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite an existing output file (default: refuse)",
     )
     return parser
 
@@ -672,14 +694,20 @@ def heatmap(results):
     return figure
 
 
-def run_predict(args):
-    """Write one prediction per row of the data."""
-    model = load_model(args.model)
+def load_prepared_model(path):
+    """Load a model file that ``fit`` wrote: its preparation, then the network."""
+    model = load_model(path)
     if not (isinstance(model, Pipeline) and isinstance(model[0], ColumnTransformer)):
         raise CommandError(
-            f"{args.model} holds no data preparation: it was written by an older "
+            f"{path} holds no data preparation: it was written by an older "
             "version of fit; train it again with fit --output-dir"
         )
+    return model
+
+
+def run_predict(args):
+    """Write one prediction per row of the data."""
+    model = load_prepared_model(args.model)
     if args.output is not None:
         output_paths(args.output.parent, [args.output.name], args.force)
     X = prediction_table(args.data, model[0])
@@ -694,6 +722,62 @@ def run_predict(args):
             predictions.to_csv(path, index=False)
         print(f"wrote {len(predictions)} predictions to {args.output}")
     return 0
+
+
+def run_export(args):
+    """Write the model, preparation included, as an ONNX file."""
+    model = load_prepared_model(args.model)
+    output_paths(args.output.parent, [args.output.name], args.force)
+    onnx_model, numeric = to_onnx(model)
+    with written_atomically(args.output) as path:
+        Path(path).write_bytes(onnx_model.SerializeToString())
+    inputs = ", ".join(
+        _describe_input(graph_input.name, column, column in numeric)
+        for graph_input, column in zip(
+            onnx_model.graph.input, model[0].feature_names_in_
+        )
+    )
+    classes = ", ".join(str(label) for label in model.classes_)
+    print(f"wrote {args.output}")
+    print(f"inputs, one column each: {inputs}")
+    print(f"outputs: label, and probabilities of the classes {classes}")
+    return 0
+
+
+def _describe_input(name, column, numeric):
+    """An ONNX input in words, with the column it takes where the names differ."""
+    kind = "float" if numeric else "string"
+    return f"{name} ({kind})" if name == column else f"{name} ({kind}, {column!r})"
+
+
+def to_onnx(model):
+    """Convert a model file's Pipeline to ONNX; return it and its numeric inputs.
+
+    The graph takes each feature column as an input of its own, of shape
+    (rows, 1): float32 for numeric columns, where NaN is a missing value, and
+    strings for categorical ones, where the empty string is. Probabilities come
+    out as a matrix whose columns follow ``classes_``.
+    """
+    try:
+        from skl2onnx import to_onnx
+        from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+    except ImportError as exc:
+        raise CommandError(
+            "export needs skl2onnx: pip install 'sklearn-backprop[onnx]'"
+        ) from exc
+    register_onnx_converter()
+    numeric = branch_columns(model[0], NUMERIC)
+    types = [
+        (name, (FloatTensorType if name in numeric else StringTensorType)([None, 1]))
+        for name in model[0].feature_names_in_
+    ]
+    prepared = Pipeline(
+        [(model.steps[0][0], empty_means_missing(model[0])), *model.steps[1:]]
+    )
+    onnx_model = to_onnx(
+        prepared, initial_types=types, options={BackpropClassifier: {"zipmap": False}}
+    )
+    return onnx_model, numeric
 
 
 def describe_os_error(exc):

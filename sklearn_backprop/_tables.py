@@ -10,6 +10,8 @@ file, and the column and row where that applies (rows count from 1, below the
 header).
 """
 
+import copy
+
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -238,6 +240,20 @@ def branch_columns(transformer, branch):
         if name == branch:
             return list(columns)
     return []
+
+
+def empty_means_missing(transformer):
+    """Return a copy of a fitted preparation that takes the empty string, rather
+    than NaN, for a missing category.
+
+    String tensors, as in ONNX, have no NaN; the filling values learnt in
+    training stay the same.
+    """
+    transformer = copy.deepcopy(transformer)
+    for name, branch, _ in transformer.transformers_:
+        if name == CATEGORICAL:
+            branch[0].missing_values = ""
+    return transformer
 
 
 def describe(features, transformer, scale=True):
