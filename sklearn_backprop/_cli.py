@@ -83,7 +83,7 @@ def build_parser():
     """Return the argument parser with its subcommands."""
     parser = Parser(
         prog="sklearn-backprop",
-        description="Train, tune and apply a two-layer sigmoid network trained "
+        description="Train, tune, apply and export a two-layer sigmoid network trained "
         "by backpropagation (BackpropClassifier).",
     )
     parser.add_argument("--version", action="version", version=__version__)
