@@ -31,6 +31,9 @@ models = {
     "BackpropClassifier": BackpropClassifier(random_state=0),
     "MLPClassifier": MLPClassifier(random_state=0),
 }
+# BackpropClassifier compiles its kernels, or loads them from Numba's cache, in
+# its first fit in a process: one fit beforehand keeps that out of the times.
+BackpropClassifier(max_iter=1, tol=None).fit(*load_iris(return_X_y=True))
 rows = []
 for data_name, load in datasets.items():
     X, y = load(return_X_y=True)
@@ -50,11 +53,14 @@ results = pd.DataFrame(rows)
 print(results.round(3).to_string(index=False))
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+# The same figures as bars; one legend for both plots, above them, so that it
+# covers no bar.
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
 for ax, column in zip(axes, ["accuracy", "fit seconds"]):
     results.pivot(index="dataset", columns="model", values=column).plot.bar(
-        ax=ax, rot=0, title=column
+        ax=ax, rot=0, title=column, legend=False
     )
-axes[0].set_ylim(0.8, 1.0)
-fig.tight_layout()
+axes[0].set(ylim=(0.8, 1.0), ylabel="mean accuracy of 5 folds")
+axes[1].set_ylabel("seconds for 5 fits")
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=2)
 plt.show()

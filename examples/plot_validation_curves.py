@@ -51,5 +51,7 @@ print(f"stopped after {stopped.n_iter_} iterations")
 print(f"best iteration: {stopped.best_iteration_}")
 print(f"validation accuracy: {stopped.score(X_val, y_val):.3f}")
 display = HistoryDisplay.from_estimator(stopped, metrics=["loss"])
-display.ax_[0].axvline(stopped.best_iteration_, color="grey", linestyle=":")
+ax = display.ax_[0]
+ax.axvline(stopped.best_iteration_, color="grey", linestyle=":", label="best iteration")
+ax.legend()
 plt.show()
