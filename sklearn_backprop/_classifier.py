@@ -913,7 +913,7 @@ default=None
 
     @property
     def history_(self):
-        """pandas.DataFrame: training metrics, one row per iteration."""
+        """Training metrics, one row per iteration."""
         check_is_fitted(self)
         return self._history.to_frame()
 
@@ -921,24 +921,24 @@ default=None
 
     @property
     def loss_curve_(self):
-        """list of float: the training loss of each iteration, penalty included."""
+        """The training loss of each iteration, penalty included."""
         check_is_fitted(self)
         columns = self._history.columns
         return list(columns["loss"] if "loss" in columns else columns["mse"])
 
     @property
     def loss_(self):
-        """float: the training loss of the last iteration."""
+        """The training loss of the last iteration."""
         return self.loss_curve_[-1]
 
     @property
     def best_loss_(self):
-        """float or None: the lowest training loss; None with early stopping."""
+        """The lowest training loss; None with early stopping."""
         return None if self._monitors_validation() else min(self.loss_curve_)
 
     @property
     def validation_scores_(self):
-        """list of float or None: validation accuracy of each iteration."""
+        """Validation accuracy of each iteration, or None."""
         check_is_fitted(self)
         if not self._monitors_validation():
             return None
@@ -946,7 +946,7 @@ default=None
 
     @property
     def best_validation_score_(self):
-        """float or None: the validation accuracy of the restored weights."""
+        """The validation accuracy of the restored weights, or None."""
         if not self._monitors_validation():
             return None
         return self.validation_scores_[self.best_iteration_]
@@ -957,13 +957,13 @@ default=None
 
     @property
     def n_layers_(self):
-        """int: number of layers, input and output included: 3."""
+        """Number of layers, input and output included: 3."""
         check_is_fitted(self)
         return len(self.coefs_) + 1
 
     @property
     def n_outputs_(self):
-        """int: number of output units, one per class or label."""
+        """Number of output units, one per class or label."""
         check_is_fitted(self)
         return self.coefs_[1].shape[1]
 
