@@ -113,34 +113,42 @@ def convert(scope, operator, container):
         np.float64 if double else np.float32,
     )
     X = graph.node("Cast", [operator.inputs[0].full_name], to=graph.proto_dtype)
+    proba = _probabilities(graph, model, X, operator.outputs[1].full_name)
+    _labels(graph, model, proba, operator.outputs[0].full_name, _options(operator))
+
+
+def _probabilities(graph, model, X, output):
+    """Add the forward pass from ``X`` to ``predict_proba``'s output, named
+    ``output``; return that name."""
     coefs = [to_numpy(coef) for coef in model.coefs_]
     intercepts = [to_numpy(intercept) for intercept in model.intercepts_]
     hidden = graph.dense(X, coefs[0], intercepts[0])
     H = graph.node(HIDDEN_OPERATORS[model._fitted_activation()], [hidden])
     Z2 = graph.dense(H, coefs[1], intercepts[1])
-    proba_name, label_name = (
-        operator.outputs[1].full_name,
-        operator.outputs[0].full_name,
-    )
     if model.out_activation_ == "softmax":
-        graph.node("Softmax", [Z2], proba_name, axis=1)
-    elif model._multilabel:
-        graph.node("Sigmoid", [Z2], proba_name)
-    else:
-        # Sigmoid outputs of one-label problems, normalised as predict_proba
-        # does: the softmax of log s_j = -softplus(-z_j), finite where every
-        # s_j underflows to zero.
-        log_s = graph.node("Neg", [graph.node("Softplus", [graph.node("Neg", [Z2])])])
-        graph.node("Softmax", [log_s], proba_name, axis=1)
+        return graph.node("Softmax", [Z2], output, axis=1)
     if model._multilabel:
-        # predict's indicator matrix: labels whose probability exceeds 1/2.
+        return graph.node("Sigmoid", [Z2], output)
+    # Sigmoid outputs of one-label problems, normalised as predict_proba does:
+    # the softmax of log s_j = -softplus(-z_j), finite where every s_j
+    # underflows to zero.
+    log_s = graph.node("Neg", [graph.node("Softplus", [graph.node("Neg", [Z2])])])
+    return graph.node("Softmax", [log_s], output, axis=1)
+
+
+def _labels(graph, model, proba, output, options):
+    """Add ``predict``'s labels, from the probabilities, named ``output``."""
+    from skl2onnx.proto import onnx_proto
+
+    if model._multilabel:
+        # The indicator matrix of labels whose probability exceeds 1/2.
         half = graph.constant(np.array(0.5, dtype=graph.dtype))
-        above = graph.node("Greater", [proba_name, half])
-        graph.node("Cast", [above], label_name, to=onnx_proto.TensorProto.INT64)
+        above = graph.node("Greater", [proba, half])
+        graph.node("Cast", [above], output, to=onnx_proto.TensorProto.INT64)
         return
-    labels = _onnx_labels(model, _options(operator))
-    index = graph.node("ArgMax", [proba_name], axis=1, keepdims=0)
-    graph.node("Gather", [graph.constant(labels), index], label_name, axis=0)
+    index = graph.node("ArgMax", [proba], axis=1, keepdims=0)
+    labels = graph.constant(_onnx_labels(model, options))
+    graph.node("Gather", [labels, index], output, axis=0)
 
 
 def _options(operator):
