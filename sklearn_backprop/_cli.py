@@ -728,7 +728,7 @@ def run_export(args):
     """Write the model, preparation included, as an ONNX file."""
     model = load_prepared_model(args.model)
     output_paths(args.output.parent, [args.output.name], args.force)
-    onnx_model, numeric = to_onnx(model)
+    onnx_model, numeric = onnx_pipeline(model)
     with written_atomically(args.output) as path:
         Path(path).write_bytes(onnx_model.SerializeToString())
     inputs = ", ".join(
@@ -750,7 +750,7 @@ def _describe_input(name, column, numeric):
     return f"{name} ({kind})" if name == column else f"{name} ({kind}, {column!r})"
 
 
-def to_onnx(model):
+def onnx_pipeline(model):
     """Convert a model file's Pipeline to ONNX; return it and its numeric inputs.
 
     The graph takes each feature column as an input of its own, of shape
