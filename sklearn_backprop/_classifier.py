@@ -1,43 +1,27 @@
-"""BackpropClassifier: the tutorial's two-layer sigmoid network as an estimator."""
+"""BackpropClassifier: the tutorial's two-layer sigmoid network as an estimator.
+
+The estimator validates its parameters and ``X``, has :mod:`._fit_data` check
+and encode the targets, makes the network's specification (:mod:`._spec`) and
+the training state, runs the loop of :mod:`._training`, and stores what it
+returns as fitted attributes (:func:`fitted_attributes`).
+"""
 
 import copy
-import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _blockwise, _network, _optimizers
-from ._array_api import (
-    check_same_library,
-    device,
-    float_dtypes,
-    like,
-    namespace,
-    numpy_float_dtype,
-    to_numpy,
-)
+from . import _fit_data, _network, _optimizers, _prediction
+from ._array_api import check_same_library, device, float_dtypes, namespace, to_numpy
 from ._array_api import copy as copy_array
 from ._callbacks import CallbackSupportMixin, FitTask
-from ._history import History
-from ._training import Loop, Settings, TrainingState
+from ._spec import NetworkSpec
+from ._training import Loop, Settings, TrainingState, initial_state
 
-# The parameters that shape the network or its loss: they may not change between
-# a fit and a warm-started fit or partial_fit that continues from its weights.
-_SHAPING_PARAMS = ("hidden_size", "activation", "loss", "fit_intercept")
 # Rows per mini-batch with batch_size="auto", as in MLPClassifier.
 _AUTO_BATCH_SIZE = 200
 
@@ -228,6 +212,13 @@ default="constant"
 
     out_activation_ : str
         ``"softmax"`` or ``"sigmoid"``, the output units' activation.
+
+    spec_ : NetworkSpec
+        What the weights compute, fixed at the first fit: the hidden and output
+        functions, the loss, whether there are biases, whether the targets are
+        multilabel, the numbers of hidden and output units. Prediction and
+        ONNX export read it; a warm start or partial_fit checks the
+        parameters against it.
 
     n_iter_ : int
         Number of iterations (epochs) run, over all calls with ``warm_start`` or
@@ -467,35 +458,22 @@ default=None
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val must be given together.")
         continuing = self.warm_start and hasattr(self, "coefs_")
+        X, y = self._validate_training_data(X, y, continuing, "warm_start=True")
         if continuing:
-            self._check_same_network("warm_start=True")
-        X, y = self._validate_training_data(X, y, reset=not continuing)
-        if continuing:
-            self._check_same_target_kind(y)
-            self._check_same_classes(y)
-        classes = self.classes_ if continuing else self._classes_of(y)
-        Y = self._targets(y, classes, X)
-        sample_weight = self._sample_weight(sample_weight, X, y)
-
-        if continuing:
-            state = self._continued_state()
-        else:
-            state = self._initial_state(X, Y, multilabel=y.ndim == 2)
-        validation = None
+            _fit_data.check_same_classes(y, self.classes_)
+        classes = self.classes_ if continuing else _fit_data.classes_of(y)
         if X_val is not None:
-            X_val, y_val = self._validate_validation_data(
-                X_val, y_val, X.dtype, multilabel=y.ndim == 2
+            X_val = validate_data(
+                self, X_val, reset=False, accept_sparse="csr", dtype=X.dtype, order="C"
             )
-            Y_val = self._targets(y_val, classes, X_val, name="y_val")
-            validation = (X_val, Y_val, None)
+        spec, state = self._network_and_state(X, y, classes, continuing)
+        data = _fit_data.training_data(X, y, sample_weight, classes, self.class_weight)
+        if X_val is not None:
+            data = data.with_validation(X_val, y_val)
         elif self.early_stopping:
-            stratify = y if y.ndim == 1 else None
-            X, Y, sample_weight, validation = self._hold_out(
-                X, Y, sample_weight, stratify, state.rng
-            )
-        return self._train(
-            state, classes, (X, Y, sample_weight), validation, self.max_iter
-        )
+            # Drawn after the initial weights, from the same generator.
+            data = data.hold_out(self.validation_fraction, state.rng)
+        return self._train(spec, state, data, self.max_iter, incremental=False)
 
     def _stochastic_solver(self):
         """Whether the solver takes steps one epoch at a time, as partial_fit needs."""
@@ -536,289 +514,73 @@ default=None
         self : BackpropClassifier
             The updated estimator.
         """
-        first_call = not hasattr(self, "coefs_")
-        if not first_call:
-            self._check_same_network("partial_fit")
-        X, y = self._validate_training_data(X, y, reset=first_call)
-        if not first_call:
-            self._check_same_target_kind(y)
+        continuing = hasattr(self, "coefs_")
+        X, y = self._validate_training_data(X, y, continuing, "partial_fit")
         if self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' is not supported by partial_fit, which "
                 "sees one batch at a time; give class_weight as a dict."
             )
-        classes = self._partial_fit_classes(y, classes, first_call)
-        Y = self._targets(y, classes, X)
-        sample_weight = self._sample_weight(sample_weight, X, y)
-        if first_call:
-            state = self._initial_state(X, Y, multilabel=y.ndim == 2)
-        else:
-            state = self._continued_state()
-        return self._train(
-            state, classes, (X, Y, sample_weight), None, 1, incremental=True
-        )
+        fitted_classes = self.classes_ if continuing else None
+        classes = _fit_data.partial_fit_classes(y, classes, fitted_classes)
+        spec, state = self._network_and_state(X, y, classes, continuing)
+        data = _fit_data.training_data(X, y, sample_weight, classes, self.class_weight)
+        return self._train(spec, state, data, 1, incremental=True)
 
-    def _validate_training_data(self, X, y, reset):
-        """Validate ``X`` and ``y``; ``reset`` records the features of a first fit.
+    def _validate_training_data(self, X, y, continuing, how):
+        """Validate ``X`` and check ``y``; a first fit records the features.
 
-        ``X`` stays in its array library (with array API dispatch on); the labels
-        come to NumPy, where the classes are found and encoded.
+        ``X`` stays in its array library (with array API dispatch on); the
+        labels come to NumPy, where the classes are found and encoded. Training
+        that continues (``how``) must keep the network and the kind of target.
         """
+        if continuing:
+            self._check_same_network(how)
         X, y = validate_data(
             self,
             X,
             y,
-            reset=reset,
+            reset=not continuing,
             accept_sparse="csr",
             dtype=float_dtypes(X),
             order="C",
             multi_output=True,
         )
-        _warn_if_unscaled(X)
-        return X, self._checked_labels(y, "y")
-
-    def _validate_validation_data(self, X_val, y_val, dtype, multilabel):
-        """Validate ``X_val`` like data given to predict, ``y_val`` like ``y``."""
-        X_val = validate_data(
-            self, X_val, reset=False, accept_sparse="csr", dtype=dtype, order="C"
-        )
-        if not sp.issparse(y_val):
-            y_val = np.asarray(y_val) if isinstance(y_val, list) else y_val
-        y_val = self._checked_labels(y_val, "y_val")
-        if X_val.shape[0] != y_val.shape[0]:
-            raise ValueError(
-                f"X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]} "
-                "entries."
-            )
-        if (y_val.ndim == 2) != multilabel:
-            kind = "a label indicator matrix" if multilabel else "class labels"
-            raise ValueError(f"y_val must be {kind}, like y.")
-        return X_val, y_val
-
-    @staticmethod
-    def _checked_labels(y, name):
-        """Return class labels or a dense indicator matrix, refusing other targets.
-
-        A sparse indicator matrix becomes dense (the network's outputs are dense
-        anyway); a column vector becomes 1-D, with scikit-learn's warning.
-        """
-        if sp.issparse(y):
-            y = y.toarray()
-        y = to_numpy(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        kind = type_of_target(y, input_name=name)
-        if kind == "multiclass-multioutput":
-            raise ValueError(
-                f"{name} is a 2-D array of class labels with more than two values "
-                "(multiclass-multioutput), which BackpropClassifier does not "
-                "support: give one column of class labels, or a 0/1 indicator "
-                "matrix for multilabel targets."
-            )
-        if kind not in ("binary", "multiclass", "multilabel-indicator"):
-            raise ValueError(
-                f"Unknown label type: {kind!r} in {name}, which must hold class "
-                "labels (or be a 0/1 indicator matrix for multilabel targets), "
-                "not continuous values or mixed types."
-            )
-        return y
-
-    @staticmethod
-    def _classes_of(y):
-        """Return the classes of a training target, rejecting a single class."""
-        if y.ndim == 2:
-            return np.arange(y.shape[1])
-        classes = np.unique(y)
-        if classes.size < 2:
-            raise ValueError(
-                "BackpropClassifier needs samples of at least 2 classes; the "
-                f"data contains only one class: {classes.tolist()[0]!r}."
-            )
-        return classes
-
-    def _partial_fit_classes(self, y, classes, first_call):
-        """Return the classes for a partial_fit call, checking ``classes``."""
-        if classes is None:
-            if not first_call:
-                return self.classes_
-            if y.ndim == 2:
-                return self._classes_of(y)
-            raise ValueError(
-                "classes must be given on the first call to partial_fit: all the "
-                "labels y may contain, e.g. classes=np.unique(y_all)."
-            )
-        classes = np.unique(classes)
-        if not first_call and not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                f"classes={classes.tolist()} differs from the classes of the first "
-                f"call to partial_fit, {self.classes_.tolist()}."
-            )
-        if y.ndim == 1 and classes.size < 2:
-            raise ValueError("classes must hold at least 2 labels.")
-        return classes
-
-    def _check_same_target_kind(self, y):
-        """Refuse multilabel targets for a multiclass model, and the reverse."""
-        if (y.ndim == 2) != self._multilabel:
-            fitted = "a label indicator matrix" if self._multilabel else "class labels"
-            raise ValueError(
-                f"y must be {fitted}, like the targets the model was fitted on."
-            )
-
-    def _check_same_classes(self, y):
-        """Refuse a warm-started fit whose labels are not the fitted classes."""
-        if y.ndim == 2:  # the indicator's width is checked with the encoding
-            return
-        classes = np.unique(y)
-        if not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                f"y has the classes {classes.tolist()}, but the model was fitted "
-                f"on {self.classes_.tolist()}: warm_start=True continues with the "
-                "same classes. Use partial_fit for batches that hold some of "
-                "them, or warm_start=False to train anew."
-            )
+        y = _fit_data.checked_labels(y, "y")
+        if continuing:
+            _fit_data.check_target_kind(y, self.spec_.multilabel)
+        return X, y
 
     def _check_same_network(self, how):
         """Refuse to continue training after a parameter that shapes the network
         or its loss has changed: the fitted weights belong to the old one."""
-        fitted = getattr(self, "_network_params", None)
-        if fitted is None:  # saved by a version that did not record them
-            return
-        for name, value in fitted.items():
-            if getattr(self, name) != value:
-                raise ValueError(
-                    f"{name} is {getattr(self, name)!r}, but the model was fitted "
-                    f"with {name}={value!r}, which shapes the network: {how} "
-                    "cannot continue from its weights. Set it back, or set "
-                    "warm_start=False (or use a new estimator) to train anew."
-                )
-
-    def _shaping_params(self):
-        """The parameters that fix the network and its loss, by name."""
-        return {name: getattr(self, name) for name in _SHAPING_PARAMS}
-
-    def _targets(self, y, classes, X, name="y"):
-        """Return the target matrix in the dtype, library and device of ``X``."""
-        return like(self._encode(y, classes, name), X)
-
-    @staticmethod
-    def _encode(y, classes, name="y"):
-        """Return the target matrix, in NumPy: one-hot rows, or label indicators.
-
-        ``name`` is the argument's name in error messages.
-        """
-        if y.ndim == 2:
-            if y.shape[1] != classes.size:
-                raise ValueError(
-                    f"{name} has {y.shape[1]} labels; the model was fitted with "
-                    f"{classes.size}."
-                )
-            return y.astype(np.float64)
-        index = np.searchsorted(classes, y)
-        index = np.minimum(index, classes.size - 1)
-        unknown = classes[index] != y
-        if unknown.any():
+        fitted = self.spec_
+        wanted = NetworkSpec.of(
+            self.get_params(), multilabel=fitted.multilabel, n_outputs=fitted.n_outputs
+        )
+        for name in fitted.differences(wanted):
             raise ValueError(
-                f"{name} contains labels not in classes_ {classes.tolist()}: "
-                f"{np.unique(y[unknown]).tolist()}."
+                f"{name} is {getattr(self, name)!r}, but the model was fitted "
+                f"with {name}={getattr(fitted, name)!r}, which shapes the network: "
+                f"{how} cannot continue from its weights. Set it back, or set "
+                "warm_start=False (or use a new estimator) to train anew."
             )
-        return np.eye(classes.size)[index]
 
-    def _sample_weight(self, sample_weight, X, y):
-        """Combine ``sample_weight`` and ``class_weight``; None when both are unset."""
-        dtype = numpy_float_dtype(X)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                to_numpy(sample_weight), X, dtype=dtype, ensure_non_negative=True
+    def _network_and_state(self, X, y, classes, continuing):
+        """The network's specification and the state to train: the fitted ones
+        (copied) when training continues, else new ones for ``X`` and ``y``."""
+        if continuing:
+            return self.spec_, TrainingState(
+                coefs=[copy_array(W) for W in self.coefs_],
+                intercepts=[copy_array(b) for b in self.intercepts_],
+                optimizer_state=copy.deepcopy(self._optimizer_state),
+                history=self._history.copy(),
+                rng=copy.deepcopy(self._rng),
+                samples_seen=self.t_,
             )
-        if self.class_weight is not None:
-            if y.ndim == 2:
-                raise ValueError("class_weight is not supported for multilabel y.")
-            class_weights = compute_sample_weight(self.class_weight, y).astype(dtype)
-            sample_weight = (
-                class_weights
-                if sample_weight is None
-                else sample_weight * class_weights
-            )
-        if sample_weight is None:
-            return None
-        if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum.")
-        return like(sample_weight, X)
-
-    def _hold_out(self, X, Y, sample_weight, stratify, rng):
-        """Split off a validation set, stratified by ``stratify`` unless None.
-
-        Returns the training part as ``X, Y, sample_weight`` and the held-out
-        part as a tuple of the same three.
-        """
-        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-        n_rows = X.shape[0]
-        n_held_out = math.ceil(self.validation_fraction * n_rows)
-        if stratify is not None:
-            n_classes = np.unique(stratify).size
-            if n_held_out < n_classes:
-                # The smallest fraction that holds out one row per class,
-                # rounded up to three decimals.
-                smallest = math.ceil(n_classes / n_rows * 1000) / 1000
-                raise ValueError(
-                    f"early_stopping holds out validation_fraction="
-                    f"{self.validation_fraction} of the {n_rows} training rows, "
-                    f"{n_held_out}, too few for one of each of the {n_classes} "
-                    f"classes: use validation_fraction={smallest} or more, or "
-                    "give X_val and y_val."
-                )
-        try:
-            parts = train_test_split(
-                *arrays,
-                test_size=self.validation_fraction,
-                stratify=stratify,
-                random_state=rng,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping cannot hold out validation_fraction="
-                f"{self.validation_fraction} of the {n_rows} training rows: {exc} "
-                "Give X_val and y_val instead."
-            ) from None
-        train, held_out = parts[::2], parts[1::2]
-        if sample_weight is None:
-            train, held_out = train + [None], held_out + [None]
-        return (*train, tuple(held_out))
-
-    def _initial_state(self, X, Y, multilabel):
-        """Return a fresh training state, its weights drawn from ``random_state``."""
-        rng = check_random_state(self.random_state)
-        layer_sizes = [X.shape[1], self.hidden_size, Y.shape[1]]
-        coefs, intercepts = _network.init_weights(
-            rng, layer_sizes, self.init_scale, numpy_float_dtype(X), self.activation
-        )
-        # Drawn by NumPy, so that every library starts from the same weights.
-        coefs = [like(W, X) for W in coefs]
-        intercepts = [like(b, X) for b in intercepts]
-        softmax = self.loss == "log_loss" and not multilabel
-        return TrainingState(
-            coefs=coefs,
-            intercepts=intercepts,
-            optimizer_state=None,
-            history=History(),
-            out_activation="softmax" if softmax else "sigmoid",
-            multilabel=multilabel,
-            rng=rng,
-        )
-
-    def _continued_state(self):
-        """Return a copy of the fitted state, to continue training from."""
-        return TrainingState(
-            coefs=[copy_array(W) for W in self.coefs_],
-            intercepts=[copy_array(b) for b in self.intercepts_],
-            optimizer_state=copy.deepcopy(getattr(self, "_optimizer_state", None)),
-            history=self._history.copy(),
-            out_activation=self.out_activation_,
-            multilabel=self._multilabel,
-            rng=copy.deepcopy(self._rng),
-            samples_seen=getattr(self, "t_", 0),
-        )
+        params = self.get_params()
+        spec = NetworkSpec.of(params, multilabel=y.ndim == 2, n_outputs=classes.size)
+        return spec, initial_state(spec, X, self.init_scale, self.random_state)
 
     def _optimizer(self, state):
         """The stochastic solver's optimiser, continuing from ``state``'s."""
@@ -845,9 +607,6 @@ default=None
         if batch_size == "auto":
             batch_size = min(_AUTO_BATCH_SIZE, n_rows)
         return Settings(
-            loss=self.loss,
-            activation=self.activation,
-            fit_intercept=self.fit_intercept,
             alpha=self.alpha,
             batch_size=None if self.solver == "lbfgs" else batch_size,
             shuffle=self.shuffle,
@@ -860,56 +619,30 @@ default=None
             epoch_metrics=self.epoch_metrics,
         )
 
-    def _train(self, state, classes, data, validation, n_epochs, *, incremental=False):
+    def _train(self, spec, state, data, n_epochs, *, incremental):
         """Run up to ``n_epochs`` epochs on ``state``, then store it on ``self``.
 
-        ``data`` and ``validation`` are ``(X, Y, sample_weight)`` tuples, the
-        latter None without validation data. ``incremental`` (partial_fit) turns
-        off stopping. The weights are trained on copies, so that an error leaves
-        the estimator as it was.
+        ``incremental`` (partial_fit) turns off stopping. The weights are
+        trained on copies, so that an error leaves the estimator as it was.
         """
-        X, Y, sample_weight = data
 
-        def fitted_attributes():
-            return {
-                "classes_": classes,
-                "coefs_": state.coefs,
-                "intercepts_": state.intercepts,
-                "out_activation_": state.out_activation,
-                "_multilabel": state.multilabel,
-                "n_iter_": len(state.history),
-            }
+        def attributes():
+            return fitted_attributes(spec, state, data.classes)
 
-        def labels():
-            # The targets as the user gave them, for callbacks that score.
-            return Y.astype(int) if state.multilabel else classes[Y.argmax(axis=1)]
-
-        task = FitTask(self, X, labels, sample_weight, n_epochs)
-        settings = self._settings(X.shape[0], incremental)
-        loop = Loop(state, settings, data, validation, task, fitted_attributes)
+        settings = self._settings(data.train.X.shape[0], incremental)
+        task = FitTask(self, data, n_epochs, attributes)
+        loop = Loop(state, spec, settings, data, task)
         if self.solver == "lbfgs":
-            self.best_iteration_ = loop.run_lbfgs(n_epochs)
+            best_iteration = loop.run_lbfgs(n_epochs)
         else:
-            self.best_iteration_ = loop.run_epochs(self._optimizer(state), n_epochs)
-        self._store(state, classes)
-        task.end(fitted_attributes)
+            best_iteration = loop.run_epochs(self._optimizer(state), n_epochs)
+        for name, value in attributes().items():
+            setattr(self, name, value)
+        self.best_iteration_ = best_iteration
+        task.end()
         return self
 
-    def _store(self, state, classes):
-        """Make a training state the estimator's fitted state."""
-        self.classes_ = classes
-        self._network_params = self._shaping_params()
-        self.coefs_ = state.coefs
-        self.intercepts_ = state.intercepts
-        self.out_activation_ = state.out_activation
-        self._multilabel = state.multilabel
-        self._optimizer_state = state.optimizer_state
-        self._history = state.history
-        self._rng = state.rng
-        self.n_iter_ = len(state.history)
-        self.t_ = state.samples_seen
-
-    # --------------------------------------------------------------- prediction
+    # ----------------------------------------------------------------- history
 
     @property
     def history_(self):
@@ -917,14 +650,13 @@ default=None
         check_is_fitted(self)
         return self._history.to_frame()
 
-    # MLPClassifier's fitted attributes, read from the history and the weights.
+    # MLPClassifier's fitted attributes, read from the history.
 
     @property
     def loss_curve_(self):
         """The training loss of each iteration, penalty included."""
         check_is_fitted(self)
-        columns = self._history.columns
-        return list(columns["loss"] if "loss" in columns else columns["mse"])
+        return self._history.loss_curve()
 
     @property
     def loss_(self):
@@ -939,7 +671,6 @@ default=None
     @property
     def validation_scores_(self):
         """Validation accuracy of each iteration, or None."""
-        check_is_fitted(self)
         if not self._monitors_validation():
             return None
         return list(self._history.columns["val_accuracy"])
@@ -952,20 +683,12 @@ default=None
         return self.validation_scores_[self.best_iteration_]
 
     def _monitors_validation(self):
+        """Whether the last fit stopped early on validation data (and restored
+        the best weights)."""
         check_is_fitted(self)
-        return self.early_stopping and self.best_iteration_ is not None
+        return self.best_iteration_ is not None
 
-    @property
-    def n_layers_(self):
-        """Number of layers, input and output included: 3."""
-        check_is_fitted(self)
-        return len(self.coefs_) + 1
-
-    @property
-    def n_outputs_(self):
-        """Number of output units, one per class or label."""
-        check_is_fitted(self)
-        return self.coefs_[1].shape[1]
+    # --------------------------------------------------------------- prediction
 
     def predict_proba(self, X):
         """Return class probabilities for ``X``.
@@ -1007,21 +730,9 @@ default=None
         X = validate_data(
             self, X, reset=False, accept_sparse="csr", dtype=float_dtypes(X)
         )
-        # Zero biases when fit_intercept=False: adding them changes nothing.
-        return _blockwise.predict_outputs(
-            X,
-            self.coefs_,
-            self.intercepts_,
-            output=self.out_activation_,
-            normalise=self.out_activation_ == "sigmoid" and not self._multilabel,
-            log=log,
-            activation=self._fitted_activation(),
+        return _prediction.predict_outputs(
+            X, self.coefs_, self.intercepts_, self.spec_, log=log
         )
-
-    def _fitted_activation(self):
-        """The hidden activation the weights were trained with."""
-        # Models saved before there was a choice were trained with the sigmoid.
-        return getattr(self, "_network_params", {}).get("activation", "logistic")
 
     def predict(self, X):
         """Return the most probable class for each row of ``X``.
@@ -1041,12 +752,10 @@ default=None
         check_same_library(X, self.coefs_[0], "BackpropClassifier.predict()")
         proba = self.predict_proba(X)
         xp = namespace(proba)
-        if self._multilabel:
-            return (
-                xp.astype(proba > 0.5, xp.int64)
-                if xp is not np
-                else ((proba > 0.5).astype(int))
-            )
+        if self.spec_.multilabel:
+            if xp is np:
+                return (proba > 0.5).astype(int)
+            return xp.astype(proba > 0.5, xp.int64)
         index = xp.argmax(proba, axis=1)
         if xp is np:
             return self.classes_[index]
@@ -1057,37 +766,23 @@ default=None
         return labels
 
 
-# Features whose root mean square exceeds this are far from standardised (whose
-# is 1): they push sigmoid units into saturation, where their gradients vanish.
-# On the datasets of benchmarks/bench_accuracy.py, raw features beyond it cost
-# the default network up to 40 points of accuracy; scaled, it lost none.
-UNSCALED_RMS = 100.0
+def fitted_attributes(spec, state, classes):
+    """The estimator's fitted attributes for a training state, by name.
 
-
-def _warn_if_unscaled(X):
-    """Warn when a feature of ``X`` is far from standardised, naming the fix."""
-    xp = namespace(X)
-    if sp.issparse(X):
-        squares = np.asarray(X.multiply(X).mean(axis=0)).ravel()
-    elif xp is np:
-        with np.errstate(over="ignore"):
-            squares = np.einsum("ij,ij->j", X, X) / X.shape[0]
-    else:
-        squares = to_numpy(xp.mean(X * X, axis=0))
-    column = int(np.argmax(squares))
-    if not squares[column] > UNSCALED_RMS**2:
-        return
-    # Squares of features beyond 1e154 overflow: those are described by the
-    # largest absolute value instead.
-    size = (
-        f"a root mean square of {math.sqrt(squares[column]):.3g}"
-        if math.isfinite(squares[column])
-        else "values beyond 1e154"
-    )
-    warnings.warn(
-        f"Feature {column} of X has {size}, far "
-        "from standardised features' 1: it saturates the hidden units and slows "
-        "or stops learning. Scale the features first, e.g. "
-        "make_pipeline(StandardScaler(), BackpropClassifier()).",
-        UserWarning,
-    )
+    What ``fit`` stores, and what scikit-learn's callbacks rebuild the
+    estimator from at each epoch.
+    """
+    return {
+        "classes_": classes,
+        "spec_": spec,
+        "coefs_": state.coefs,
+        "intercepts_": state.intercepts,
+        "out_activation_": spec.output,
+        "n_layers_": len(state.coefs) + 1,
+        "n_outputs_": spec.n_outputs,
+        "n_iter_": len(state.history),
+        "t_": state.samples_seen,
+        "_history": state.history,
+        "_optimizer_state": state.optimizer_state,
+        "_rng": state.rng,
+    }

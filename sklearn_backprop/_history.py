@@ -43,6 +43,10 @@ class History:
             if name not in values:
                 column.append(math.nan)
 
+    def loss_curve(self):
+        """The training loss of each iteration: see :func:`loss_column`."""
+        return list(self.columns[loss_column(self.columns)])
+
     def last(self, name, default=0.0):
         """Return the last value of a column, or ``default`` when there is none."""
         column = self.columns.get(name)
@@ -52,3 +56,12 @@ class History:
         """Return the records as a DataFrame indexed by ``iteration`` from 0."""
         index = pd.RangeIndex(len(self), name="iteration")
         return pd.DataFrame(self.columns, index=index)
+
+
+def loss_column(columns):
+    """The name of the column that holds the training loss among ``columns``.
+
+    ``loss``; or ``mse`` where the loss is the squared error without a
+    penalty, which the history records once, as ``mse``.
+    """
+    return "loss" if "loss" in columns else "mse"

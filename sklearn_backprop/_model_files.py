@@ -27,6 +27,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ._classifier import BackpropClassifier
 from ._history import History
+from ._messages import first_line
+from ._spec import NetworkSpec
 
 __all__ = [
     "TRUSTED_TYPES",
@@ -51,6 +53,7 @@ _TRUSTED_CLASSES = [
     OneHotEncoder,
     BackpropClassifier,
     History,
+    NetworkSpec,
     # Fitted attributes: arrays and their dtypes, the classifier's generator,
     # and numpy scalars. Seen in files: float64 and int64 (n_samples_seen_,
     # by scikit-learn version) and str_ (categories read from numpy strings).
@@ -340,6 +343,6 @@ def _refused(schema, path):
 
 
 def _one_line(exc):
-    """An exception as ``Type: first line of its message``."""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    """An exception as ``Type: first line of its message``, or ``Type`` alone."""
+    name = type(exc).__name__
+    return f"{name}: {first_line(exc)}" if str(exc).strip() else name

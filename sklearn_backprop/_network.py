@@ -101,7 +101,7 @@ OUTPUT_ACTIVATIONS = {"sigmoid": sigmoid, "softmax": softmax}
 INIT_GAINS = {"logistic": 4.0, "tanh": 1.0, "relu": 1.0}
 
 
-def init_weights(rng, layer_sizes, scale, dtype, activation="logistic"):
+def init_weights(rng, layer_sizes, scale, dtype, activation):
     """Draw normal weights for each layer, input-to-hidden first, and zero biases.
 
     ``scale`` is the weights' standard deviation, or ``"auto"`` for Glorot's
@@ -121,7 +121,12 @@ def init_weights(rng, layer_sizes, scale, dtype, activation="logistic"):
     return coefs, intercepts
 
 
-def hidden_layer(X, W1, b1, activation="logistic"):
+def biases(intercepts, spec):
+    """The biases ``b1, b2`` that ``spec``'s network adds: None without them."""
+    return tuple(intercepts) if spec.fit_intercept else (None, None)
+
+
+def hidden_layer(X, W1, b1, activation):
     """Return the hidden activations ``H = f(X W1 + b1)``; ``b1`` may be None.
 
     ``f`` is the function of :data:`ACTIVATIONS` named ``activation``.
@@ -140,16 +145,15 @@ def output_logits(H, W2, b2):
     return Z2
 
 
-def forward(X, coefs, intercepts, output, activation="logistic"):
+def forward(X, coefs, intercepts, spec):
     """Return the hidden activations ``H`` and the outputs ``P = output(Z2)``.
 
-    ``output`` is ``"sigmoid"`` or ``"softmax"``, ``activation`` the hidden
-    layer's (see :data:`ACTIVATIONS`); ``intercepts`` is None for a network
-    without biases.
+    The hidden and output functions, and whether the biases ``intercepts``
+    take part, are those of the specification ``spec``.
     """
-    b1, b2 = (None, None) if intercepts is None else intercepts
-    H = hidden_layer(X, coefs[0], b1, activation)
-    P = OUTPUT_ACTIVATIONS[output](output_logits(H, coefs[1], b2))
+    b1, b2 = biases(intercepts, spec)
+    H = hidden_layer(X, coefs[0], b1, spec.activation)
+    P = OUTPUT_ACTIVATIONS[spec.output](output_logits(H, coefs[1], b2))
     return H, P
 
 
@@ -161,23 +165,22 @@ def log_softmax(Z):
     return Z
 
 
-def probabilities(
-    X, coefs, intercepts, output, *, normalise, log=False, activation="logistic"
-):
+def probabilities(X, coefs, intercepts, spec, *, log=False):
     """Return the class probabilities of ``X``, or with ``log`` their logarithms.
 
     Softmax outputs are probabilities already. Sigmoid outputs are the
-    independent label probabilities of a multilabel problem, or, with
-    ``normalise``, ``s_j / sum_k s_k``: the softmax of the log-sigmoids
-    ``log s_j = -log(1 + exp(-z_j))``, so that a row whose outputs all underflow
-    to zero still gets finite values. Logarithms are computed from the logits,
-    finite where a probability underflows to zero.
+    independent label probabilities of a multilabel problem, or, where
+    ``spec.normalised``, ``s_j / sum_k s_k``: the softmax of the log-sigmoids
+    ``log s_j = -log(1 + exp(-z_j))``, so that a row whose outputs all
+    underflow to zero still gets finite values. Logarithms are computed from
+    the logits, finite where a probability underflows to zero.
     """
     xp = namespace(coefs[0])
-    b1, b2 = (None, None) if intercepts is None else intercepts
-    Z2 = output_logits(hidden_layer(X, coefs[0], b1, activation), coefs[1], b2)
-    if output == "sigmoid":
-        if not normalise:
+    b1, b2 = biases(intercepts, spec)
+    H = hidden_layer(X, coefs[0], b1, spec.activation)
+    Z2 = output_logits(H, coefs[1], b2)
+    if spec.output == "sigmoid":
+        if not spec.normalised:
             return _log_sigmoid(xp, Z2) if log else sigmoid(Z2)
         Z2 = _log_sigmoid(xp, Z2)
     return log_softmax(Z2) if log else softmax(Z2)
@@ -188,11 +191,12 @@ def _log_sigmoid(xp, Z):
     return -xp.logaddexp(xp.zeros_like(Z), -Z)
 
 
-def output_errors(Y, P, loss, sample_weight=None):
+def output_errors(Y, P, loss, sample_weight):
     """Return the output error signal ``D2``, each row scaled by its weight.
 
     ``D2 = (P - Y) * P * (1 - P)`` for the squared error through sigmoid outputs,
     ``D2 = P - Y`` for the log loss through softmax or sigmoid outputs.
+    ``sample_weight`` is None for rows of equal weight.
     """
     D2 = P - Y
     if sample_weight is not None:
@@ -203,7 +207,7 @@ def output_errors(Y, P, loss, sample_weight=None):
     return D2
 
 
-def hidden_errors(D2, W2, H, activation="logistic"):
+def hidden_errors(D2, W2, H, activation):
     """Return the hidden error signal ``D1 = (D2 W2^T) * f'``.
 
     ``f'`` is the derivative of the hidden activation, from its output ``H``
@@ -238,39 +242,6 @@ def normaliser(loss, weight_total, n_outputs):
     return weight_total * n_outputs if loss == "squared_error" else weight_total
 
 
-def backward(
-    X,
-    Y,
-    H,
-    P,
-    coefs,
-    loss,
-    fit_intercept,
-    sample_weight=None,
-    alpha=0.0,
-    activation="logistic",
-):
-    """Return the gradients of the mean loss with respect to weights and biases.
-
-    The gradients are ``X^T D1 / N`` and ``H^T D2 / N`` (biases: the column sums of
-    ``D1`` and ``D2`` over ``N``), plus ``alpha * W`` for the L2 penalty; see
-    :func:`output_errors`, :func:`hidden_errors` and :func:`normaliser`.
-    """
-    D2 = output_errors(Y, P, loss, sample_weight)
-    D1 = hidden_errors(D2, coefs[1], H, activation)
-    coef_sums, intercept_sums = gradient_sums(X, H, D1, D2, fit_intercept)
-    N = normaliser(loss, weight_total(P, sample_weight), P.shape[1])
-    return finish_gradients(coef_sums, intercept_sums, N, coefs, alpha)
-
-
-def finish_gradients(coef_sums, intercept_sums, N, coefs, alpha):
-    """Divide gradient sums by ``N`` and add the penalty's gradient ``alpha * W``."""
-    coef_grads = mean_gradients(coefs, coef_sums, N, [alpha] * len(coefs))
-    if intercept_sums is None:
-        return coef_grads, None
-    return coef_grads, [total / N for total in intercept_sums]
-
-
 def mean_gradients(params, sums, N, alphas):
     """Return the gradients of the mean loss: ``sum / N + alpha * param``.
 
@@ -285,7 +256,7 @@ def mean_gradients(params, sums, N, alphas):
     return grads
 
 
-def weight_total(P, sample_weight=None):
+def weight_total(P, sample_weight):
     """Number of rows of ``P``, or the sum of their weights."""
     if sample_weight is None:
         return P.shape[0]
@@ -363,36 +334,13 @@ def subset_correct_sum(Y, P, sample_weight=None):
     return _weighted_sum(xp.all((P > 0.5) == (Y > 0.5), axis=1), sample_weight)
 
 
-def squared_error(Y, P, sample_weight=None):
-    """Half the mean of ``(P - Y) ** 2`` over all entries: the tutorial's mse."""
-    total = 2 * P.shape[1] * weight_total(P, sample_weight)
-    return squared_error_sum(Y, P, sample_weight) / total
-
-
-def log_loss(Y, P, sample_weight=None):
-    """Mean over rows of ``-sum_j Y_j log P_j``: cross-entropy of softmax outputs."""
-    # 0.0 + m: a perfect fit reads 0.0, not -0.0.
-    return 0.0 + log_loss_sum(Y, P, sample_weight) / weight_total(P, sample_weight)
-
-
-def binary_log_loss(Y, P, sample_weight=None):
-    """Mean over rows of the binary cross-entropy summed over sigmoid outputs."""
-    total = weight_total(P, sample_weight)
-    return 0.0 + binary_log_loss_sum(Y, P, sample_weight) / total
-
-
-def accuracy(Y, P, sample_weight=None):
-    """Fraction of rows whose largest output sits where ``Y``'s largest entry is."""
-    return correct_sum(Y, P, sample_weight) / weight_total(P, sample_weight)
-
-
-def subset_accuracy(Y, P, sample_weight=None):
-    """Fraction of rows whose outputs, thresholded at 0.5, all equal ``Y``."""
-    return subset_correct_sum(Y, P, sample_weight) / weight_total(P, sample_weight)
-
-
 def l2_penalty(coefs, alpha):
-    """The L2 penalty ``alpha / 2 * sum(W ** 2)`` over both weight matrices."""
+    """The L2 penalty ``alpha / 2 * sum(W ** 2)`` over both weight matrices.
+
+    Exactly 0.0 at ``alpha=0``, without a look at the weights.
+    """
+    if not alpha > 0:
+        return 0.0
     xp = namespace(coefs[0])
     if xp is np:
         # A dot product: no array of squares.

@@ -87,7 +87,7 @@ def output_shapes(operator):
     model = operator.raw_operator
     n_rows = operator.inputs[0].get_first_dimension()
     n_outputs = model.n_outputs_
-    label_shape = [n_rows, n_outputs] if model._multilabel else [n_rows]
+    label_shape = [n_rows, n_outputs] if model.spec_.multilabel else [n_rows]
     labels = _onnx_labels(model, _options(operator))
     label_type = StringTensorType if labels.dtype.kind == "S" else Int64TensorType
     proba_type = (
@@ -123,11 +123,11 @@ def _probabilities(graph, model, X, output):
     coefs = [to_numpy(coef) for coef in model.coefs_]
     intercepts = [to_numpy(intercept) for intercept in model.intercepts_]
     hidden = graph.dense(X, coefs[0], intercepts[0])
-    H = graph.node(HIDDEN_OPERATORS[model._fitted_activation()], [hidden])
+    H = graph.node(HIDDEN_OPERATORS[model.spec_.activation], [hidden])
     Z2 = graph.dense(H, coefs[1], intercepts[1])
-    if model.out_activation_ == "softmax":
+    if model.spec_.output == "softmax":
         return graph.node("Softmax", [Z2], output, axis=1)
-    if model._multilabel:
+    if model.spec_.multilabel:
         return graph.node("Sigmoid", [Z2], output)
     # Sigmoid outputs of one-label problems, normalised as predict_proba does:
     # the softmax of log s_j = -softplus(-z_j), finite where every s_j
@@ -140,7 +140,7 @@ def _labels(graph, model, proba, output, options):
     """Add ``predict``'s labels, from the probabilities, named ``output``."""
     from skl2onnx.proto import onnx_proto
 
-    if model._multilabel:
+    if model.spec_.multilabel:
         # The indicator matrix of labels whose probability exceeds 1/2.
         half = graph.constant(np.array(0.5, dtype=graph.dtype))
         above = graph.node("Greater", [proba, half])
@@ -165,7 +165,7 @@ def _onnx_labels(model, options):
     ``nocl`` and multilabel models give class indices.
     """
     classes = np.asarray(model.classes_)
-    if options["nocl"] or model._multilabel:
+    if options["nocl"] or model.spec_.multilabel:
         return np.arange(len(classes), dtype=np.int64)
     if classes.dtype.kind in "biuf":
         return classes.astype(np.int64)

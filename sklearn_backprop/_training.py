@@ -14,13 +14,15 @@ import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 
-from . import _blockwise, _network, _optimizers
+from . import _blockwise, _network, _optimizers, _threads
 from ._array_api import copy as copy_array
-from ._array_api import take_rows
+from ._array_api import like
 from ._history import History
 
 
@@ -123,8 +125,6 @@ class TrainingState:
     # The optimiser's state (see _optimizers); None before its first step.
     optimizer_state: dict | None
     history: History
-    out_activation: str
-    multilabel: bool
     rng: np.random.RandomState
     # Training rows processed over all epochs: MLPClassifier's t_.
     samples_seen: int = 0
@@ -134,13 +134,40 @@ class TrainingState:
         return self.coefs + self.intercepts
 
 
+def initial_state(spec, X, init_scale, random_state):
+    """A fresh training state for ``spec``'s network on data like ``X``.
+
+    ``check_random_state(random_state)`` draws the weights (see
+    :func:`._network.init_weights`) in NumPy's float64, so that every array
+    library and float type starts from the same ones, then goes on to draw the
+    validation split and the mini-batch order.
+    """
+    rng = check_random_state(random_state)
+    layer_sizes = [X.shape[1], spec.hidden_size, spec.n_outputs]
+    coefs, intercepts = _network.init_weights(
+        rng, layer_sizes, init_scale, np.float64, spec.activation
+    )
+    return TrainingState(
+        coefs=[like(W, X) for W in coefs],
+        intercepts=[like(b, X) for b in intercepts],
+        optimizer_state=None,
+        history=History(),
+        rng=rng,
+    )
+
+
+class BestWeights(NamedTuple):
+    """Copies of the parameters at the iteration of the lowest validation loss."""
+
+    iteration: int
+    val_loss: float
+    params: list
+
+
 @dataclass(frozen=True)
 class Settings:
     """The estimator's parameters that the loop reads, resolved for this fit."""
 
-    loss: str
-    activation: str
-    fit_intercept: bool
     alpha: float
     # Rows per step; None for full-batch steps.
     batch_size: int | None
@@ -169,35 +196,34 @@ class Loop:
     state : TrainingState
         The state to train.
 
-    settings : Settings
-        What to train and how.
+    spec : ._spec.NetworkSpec
+        The network the state's weights belong to, and its loss.
 
-    data, validation : tuple
-        ``(X, Y, sample_weight)`` of the training and validation data; the
-        latter None without validation data.
+    settings : Settings
+        How to train.
+
+    data : ._fit_data.FitData
+        The training rows, and the validation rows or None.
 
     task : ._callbacks.FitTask
         Reports the epochs to scikit-learn's callbacks.
-
-    fitted_attributes : callable
-        Returns the fitted attributes of the state so far, for the callbacks.
     """
 
-    def __init__(self, state, settings, data, validation, task, fitted_attributes):
+    def __init__(self, state, spec, settings, data, task):
         self.state = state
+        self.spec = spec
         self.settings = settings
-        self.data = data
-        self.validation = validation
+        self.data = data.train
+        self.validation = data.validation
         self.task = task
-        self.fitted_attributes = fitted_attributes
-        self.restores_best = settings.early_stopping and validation is not None
+        self.restores_best = settings.early_stopping and self.validation is not None
         self.monitored = "val_loss" if self.restores_best else "loss"
         self.stop_rule = NoImprovementStop(
             settings.tol,
             settings.n_iter_no_change,
             wait_for_fall=not self.restores_best,
         )
-        # (iteration, monitored loss, copies of the parameters) of the best row.
+        # The best row so far, with early stopping.
         self.best = None
         # Seconds count on from the last recorded row, across warm starts.
         self.start = time.perf_counter() - state.history.last("time")
@@ -210,13 +236,16 @@ class Loop:
         ``optimizer`` is one of :mod:`._optimizers`' stochastic solvers; its
         state is kept in the training state at the end.
         """
-        n_rows = self.data[0].shape[0]
+        n_rows = self.data.X.shape[0]
         # BLAS on one thread for the whole loop, not pass by pass: its results
         # would otherwise depend on the machine's cores, and setting it for
         # each of a small fit's passes costs a third of an iris iteration.
-        with _blockwise.blas_on_one_thread(), interrupt_after_epoch() as interrupt:
+        with _threads.blas_on_one_thread(), interrupt_after_epoch() as interrupt:
+            # Reported once Ctrl-C is caught: a progress bar shown by a
+            # callback tells the user that training has begun.
+            self.task.begin()
             for _ in range(n_epochs):
-                self.task.begin_epoch(self.fitted_attributes)
+                self.task.begin_epoch()
                 row = self._epoch(optimizer)
                 self.state.samples_seen += n_rows
                 optimizer.end_epoch(self.state.samples_seen)
@@ -224,7 +253,7 @@ class Loop:
                 if stop and optimizer.on_plateau():
                     self.stop_rule.restart()
                     stop = False
-                if self.task.end_epoch(self.fitted_attributes) or stop:
+                if self.task.end_epoch() or stop:
                     break
                 if self._interrupted(interrupt):
                     break
@@ -266,21 +295,19 @@ class Loop:
         With ``metrics``, return the batches' metric sums added up and the
         mean, weighted by rows, of the penalty at the weights each batch saw.
         """
-        X, Y, sample_weight = self.data
+        settings = self.settings
         batches = batch_slices(
-            X.shape[0], self.settings.batch_size, self.settings.shuffle, self.state.rng
+            self.data.X.shape[0], settings.batch_size, settings.shuffle, self.state.rng
         )
         epoch_totals, penalty_sum = None, 0.0
         for rows in batches:
-            weights = None if sample_weight is None else take_rows(sample_weight, rows)
-            batch = (take_rows(X, rows), take_rows(Y, rows), weights)
-            totals = self._pass(batch, metrics=metrics, gradients=True)
+            totals = self._pass(self.data.take(rows), metrics=metrics, gradients=True)
             if metrics:
                 penalty_sum += totals.weight * self._penalty()
             self._step(optimizer, totals)
             if metrics:
                 # The metric sums only: the gradients have done their work.
-                totals.coef_sums = totals.intercept_sums = None
+                totals.grads = None
                 if epoch_totals is None:
                     epoch_totals = totals
                 else:
@@ -291,27 +318,28 @@ class Loop:
 
     def _penalty(self, coefs=None):
         """The L2 penalty of ``coefs`` (the current weights by default)."""
-        if not self.settings.alpha > 0:
-            return 0.0
         coefs = self.state.coefs if coefs is None else coefs
         return _network.l2_penalty(coefs, self.settings.alpha)
 
     def _step(self, optimizer, totals):
         """Update the weights along the gradients summed in ``totals``."""
-        params, sums, N, alphas = self._gradient_terms(totals)
+        params, sums, alphas = self._gradient_terms(totals.grads)
+        N = _network.normaliser(self.spec.loss, totals.weight, self.spec.n_outputs)
         optimizer.step_from_sums(params, sums, N, alphas)
 
-    def _gradient_terms(self, totals):
-        """The parameters, their gradient sums, ``N`` and their penalties."""
-        state = self.state
-        N = _network.normaliser(self.settings.loss, totals.weight, n_outputs(state))
-        # The penalty applies to the weights, not to the biases.
-        params, sums = state.coefs, totals.coef_sums
-        alphas = [self.settings.alpha] * len(params)
-        if self.settings.fit_intercept:
-            params, sums = state.all_params(), sums + totals.intercept_sums
+    def _gradient_terms(self, grads):
+        """The parameters, their gradient sums ``grads`` and L2 penalties.
+
+        The penalty applies to the weights, not to the biases; a network
+        without biases leaves them out.
+        """
+        state, alpha = self.state, self.settings.alpha
+        params, sums = list(state.coefs), list(grads.coefs)
+        alphas = [alpha] * len(params)
+        if grads.intercepts is not None:
+            params, sums = params + state.intercepts, sums + grads.intercepts
             alphas += [0.0] * len(state.intercepts)
-        return params, sums, N, alphas
+        return params, sums, alphas
 
     # ------------------------------------------------------------------ L-BFGS
 
@@ -323,7 +351,7 @@ class Loop:
         weights, as for the other solvers.
         """
         state, settings = self.state, self.settings
-        if not settings.fit_intercept:
+        if not self.spec.fit_intercept:
             # L-BFGS moves every parameter it is given: leave the zero biases out.
             params = state.coefs
         else:
@@ -336,19 +364,19 @@ class Loop:
             totals = self._pass(self.data, gradients=True)
             latest["point"] = ([copy_array(p) for p in current], totals)
             start.setdefault("point", latest["point"])
-            _, sums, N, alphas = self._gradient_terms(totals)
-            loss = totals.metrics(settings.loss, n_outputs(state))["loss"]
-            loss += _network.l2_penalty(state.coefs, settings.alpha)
+            _, sums, alphas = self._gradient_terms(totals.grads)
+            loss = history_row(totals, self.spec)["loss"] + self._penalty()
+            N = _network.normaliser(self.spec.loss, totals.weight, self.spec.n_outputs)
             return loss, _network.mean_gradients(current, sums, N, alphas)
 
         def after_iteration(current):
-            self.task.begin_epoch(self.fitted_attributes)
+            self.task.begin_epoch()
             copies, totals = start["point"]
             row = self._record(totals, self._penalty(copies[: len(state.coefs)]))
             self._keep_if_best(row, copies)
-            state.samples_seen += self.data[0].shape[0]
+            state.samples_seen += self.data.X.shape[0]
             stop = self.stop_rule.update(row[self.monitored])
-            if self.task.end_epoch(self.fitted_attributes) or stop:
+            if self.task.end_epoch() or stop:
                 raise _optimizers.StopMinimizing
             if self._interrupted(interrupt):
                 raise _optimizers.StopMinimizing
@@ -360,7 +388,8 @@ class Loop:
                 latest["point"] = ([copy_array(p) for p in current], totals)
             start["point"] = latest["point"]
 
-        with _blockwise.blas_on_one_thread(), interrupt_after_epoch() as interrupt:
+        with _threads.blas_on_one_thread(), interrupt_after_epoch() as interrupt:
+            self.task.begin()
             result = _optimizers.minimize_lbfgs(
                 objective,
                 params,
@@ -376,24 +405,17 @@ class Loop:
     # ---------------------------------------------------------------- records
 
     def _pass(self, data, *, metrics=True, gradients):
-        """Return the Totals of the current weights over ``data``."""
-        X, Y, sample_weight = data
-        state, settings = self.state, self.settings
+        """Return the Totals of the current weights over ``data`` (Rows)."""
         # A mini-batch is too small to share among threads.
-        n_threads = None if settings.batch_size is None else 1
+        n_threads = None if self.settings.batch_size is None else 1
         return _blockwise.pass_totals(
-            X,
-            Y,
-            sample_weight,
-            state.coefs,
-            state.intercepts if settings.fit_intercept else None,
-            loss=settings.loss,
-            output=state.out_activation,
-            multilabel=state.multilabel,
+            data,
+            self.state.coefs,
+            self.state.intercepts,
+            self.spec,
             metrics=metrics,
             gradients=gradients,
             n_threads=n_threads,
-            activation=settings.activation,
         )
 
     def _record(self, totals, penalty):
@@ -405,7 +427,7 @@ class Loop:
         a copy of ``mse``.
         """
         state, settings = self.state, self.settings
-        row = totals.metrics(settings.loss, n_outputs(state))
+        row = history_row(totals, self.spec)
         if settings.alpha > 0:
             # Not +=: for the squared error, loss and mse may be one 0-d array
             # of another library, which += would change in place.
@@ -418,12 +440,12 @@ class Loop:
             )
         if self.validation is not None:
             val_totals = self._pass(self.validation, gradients=False)
-            val_row = val_totals.metrics(settings.loss, n_outputs(state))
+            val_row = history_row(val_totals, self.spec)
             row.update({f"val_{name}": value for name, value in val_row.items()})
         row["time"] = time.perf_counter() - self.start
         recorded = dict(row)
-        if settings.loss == "squared_error" and not settings.alpha > 0:
-            del recorded["loss"]  # the same as mse
+        if self.spec.loss == "squared_error" and not settings.alpha > 0:
+            del recorded["loss"]  # the same as mse: see _history.loss_column
         state.history.record(recorded)
         if settings.verbose:
             print(progress_line(len(state.history) - 1, recorded))
@@ -433,9 +455,10 @@ class Loop:
         """With early stopping, keep a copy of the best weights so far."""
         if not self.restores_best:
             return
-        if self.best is None or row["val_loss"] < self.best[1]:
+        if self.best is None or row["val_loss"] < self.best.val_loss:
             iteration = len(self.state.history) - 1
-            self.best = (iteration, row["val_loss"], [copy_array(p) for p in params])
+            copies = [copy_array(p) for p in params]
+            self.best = BestWeights(iteration, row["val_loss"], copies)
 
     # -------------------------------------------------------------- endings
 
@@ -469,7 +492,7 @@ class Loop:
         0.01.
         """
         if self.best is not None:
-            iteration, _, params = self.best
+            iteration, params = self.best.iteration, self.best.params
             for param, saved in zip(self.state.all_params(), params):
                 param[...] = saved
             if iteration == 0 and len(self.state.history) > 1:
@@ -492,9 +515,19 @@ class Loop:
         return None
 
 
-def n_outputs(state):
-    """Number of outputs of the network."""
-    return state.coefs[1].shape[1]
+def history_row(totals, spec):
+    """The mean ``loss``, ``mse`` and ``accuracy`` of a pass's ``totals``.
+
+    ``mse`` is the tutorial's: the squared errors over every output entry,
+    divided by twice their number.
+    """
+    mse = totals.squared_error / (2 * spec.n_outputs * totals.weight)
+    if spec.loss == "squared_error":
+        mean_loss = mse
+    else:
+        # 0.0 + m: a perfect fit reads 0.0, not -0.0.
+        mean_loss = 0.0 + totals.loss / totals.weight
+    return {"loss": mean_loss, "mse": mse, "accuracy": totals.correct / totals.weight}
 
 
 def _same(a, b):

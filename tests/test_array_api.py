@@ -13,8 +13,6 @@ import pandas as pd
 import pytest
 import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_iris
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_backprop import BackpropClassifier
 
@@ -40,12 +38,6 @@ def _torch_devices():
     if torch.cuda.is_available():
         devices.append("cuda")
     return devices
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def _fit_torch(params, X, y, device, **fit_params):

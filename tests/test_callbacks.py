@@ -3,9 +3,7 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_backprop import BackpropClassifier
 
@@ -17,12 +15,6 @@ except ImportError:
 needs_callbacks = pytest.mark.skipif(
     sklearn_callback is None, reason="scikit-learn < 1.9 has no callback API"
 )
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def test_callback_support_follows_scikit_learn():

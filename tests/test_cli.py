@@ -12,8 +12,9 @@ from numpy.testing import assert_allclose
 from sklearn.datasets import load_iris
 
 import sklearn_backprop
-from sklearn_backprop import _blockwise, _cli, _tables
-from sklearn_backprop._cli import main
+from sklearn_backprop import _blockwise, _tables
+from sklearn_backprop._model_files import load_model
+from sklearn_backprop.cli import _terminal, main
 
 TUTORIAL_ARGS = (
     "fit --hidden-size 2 --solver sgd --momentum 0 --batch-size full --alpha 0 "
@@ -75,7 +76,7 @@ def test_fit_csv_writes_history_plot_and_model(flowers, tmp_path, capsys):
     history = pd.read_csv(out / "history.csv", index_col="iteration")
     assert {"loss", "mse", "accuracy", "time"} <= set(history.columns)
     assert (out / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    model = _cli.load_model(out / "model.skops")
+    model = load_model(out / "model.skops")
     assert list(model.classes_) == ["setosa", "versicolor", "virginica"]
 
 
@@ -208,10 +209,10 @@ def test_invalid_hyper_parameter_is_one_line(capsys):
 
 def test_progress_bar_only_on_a_terminal(monkeypatch):
     clf = sklearn_backprop.BackpropClassifier()
-    assert not hasattr(_cli.with_progress_bar(clf), "_skl_callbacks")
+    assert not hasattr(_terminal.with_progress_bar(clf), "_skl_callbacks")
     pytest.importorskip("sklearn.callback")
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    assert len(_cli.with_progress_bar(clf)._skl_callbacks) == 1
+    assert len(_terminal.with_progress_bar(clf)._skl_callbacks) == 1
 
 
 def test_console_script_runs_from_a_pipe():
@@ -284,7 +285,7 @@ def test_model_file_holds_the_preparation(penguins, tmp_path, capsys):
     assert main(["predict", str(out / "model.skops"), str(new_csv)]) == 0
     captured = capsys.readouterr()
     predicted = captured.out.split()[1:]
-    model = _cli.load_model(out / "model.skops")
+    model = load_model(out / "model.skops")
     typed = _tables.typed_features(new, "new", numeric=model[0].transformers_[0][2])
     assert predicted == list(model.predict(typed))
     assert "filled 3 missing values" in captured.err
@@ -433,14 +434,14 @@ def test_history_png_shows_the_reported_loss_and_accuracy(
     loss, curves, tmp_path, monkeypatch
 ):
     drawn = []
-    original = _cli.HistoryDisplay.from_estimator
+    original = sklearn_backprop.HistoryDisplay.from_estimator
 
     def record(estimator, **kwargs):
         display = original(estimator, **kwargs)
         drawn.append([ax.get_title() for ax in display.ax_])
         return display
 
-    monkeypatch.setattr(_cli.HistoryDisplay, "from_estimator", record)
+    monkeypatch.setattr(sklearn_backprop.HistoryDisplay, "from_estimator", record)
     # Without a penalty, the squared error's loss is the mse.
     argv = ["fit", "--loss", loss, "--alpha", "0", "--max-iter", "20"]
     assert main(argv + ["--output-dir", str(tmp_path)]) == 0
@@ -472,7 +473,7 @@ def test_ctrl_c_during_fit_saves_what_was_trained(tmp_path, monkeypatch, capsys)
         "history trained so far are written above"
     ]
     assert len(pd.read_csv(tmp_path / "history.csv")) == 5
-    assert _cli.load_model(tmp_path / "model.skops")[-1].n_iter_ == 5
+    assert load_model(tmp_path / "model.skops")[-1].n_iter_ == 5
 
 
 def test_ctrl_c_during_grid_stops_the_search(tmp_path, monkeypatch, capsys):
@@ -512,7 +513,7 @@ def test_training_errors_name_the_file_and_the_options(tmp_path, capsys):
     assert err.startswith(f"sklearn-backprop fit: error: cannot train on {path}: ")
     assert "only one class: 'a'" in err
     # Advice speaks of options, not of parameters.
-    assert _cli.in_command_line_terms(
+    assert _terminal.in_command_line_terms(
         "Use a smaller learning_rate (now 10.0); max_iter=5, tol=None."
     ) == ("Use a smaller --learning-rate (now 10.0); --max-iter 5, --tol None.")
 

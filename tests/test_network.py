@@ -1,10 +1,22 @@
-"""The network math: activations, and backprop gradients against finite differences."""
+"""The network math: activations, probabilities, metric sums, initial weights,
+and the backward pass against finite differences."""
 
 import numpy as np
 import pytest
+from _reference import (
+    STEP,
+    backward,
+    central_differences,
+    make_spec,
+    objective,
+    random_problem,
+)
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sklearn_backprop import _network
+
+# Raise on overflow, division by zero and invalid operations.
+STRICT = dict(over="raise", divide="raise", invalid="raise")
 
 
 def test_sigmoid_is_the_tutorial_formula_bit_for_bit():
@@ -15,142 +27,153 @@ def test_sigmoid_is_the_tutorial_formula_bit_for_bit():
 
 def test_sigmoid_saturates_without_warnings():
     z = np.array([-1e300, -800.0, 0.0, 800.0, 1e300])
-    with np.errstate(over="raise", divide="raise", invalid="raise"):
+    with np.errstate(**STRICT):
         out = _network.sigmoid(z)
     assert_array_equal(out, [0.0, 0.0, 0.5, 1.0, 1.0])
 
 
 def test_softmax_rows_sum_to_one_for_large_logits():
     Z = np.array([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]])
-    with np.errstate(over="raise", divide="raise", invalid="raise"):
+    with np.errstate(**STRICT):
         P = _network.softmax(Z)
     assert_allclose(P.sum(axis=1), 1.0)
     assert_allclose(P[0], [1.0, 0.0, 0.0])
 
 
-def test_predict_proba_of_squared_error_stays_finite_when_outputs_underflow():
+def test_normalised_sigmoid_probabilities_stay_finite_when_outputs_underflow():
     # Both output sigmoids underflow to exactly 0 for these weights: a plain
     # division by the row sum would give 0 / 0.
+    spec = make_spec("squared_error", fit_intercept=False, hidden_size=1, n_outputs=2)
+    assert spec.normalised
     coefs = [np.array([[1.0]]), np.array([[-900.0, -1000.0]])]
     X = np.array([[50.0]])
-    assert _network.forward(X, coefs, None, "sigmoid")[1].sum() == 0
-    proba = _network.probabilities(X, coefs, None, "sigmoid", normalise=True)
-    assert np.isfinite(proba).all()
-    assert_allclose(proba.sum(axis=1), 1.0)
-    assert proba[0, 0] > proba[0, 1]
-    log_proba = _network.probabilities(
-        X, coefs, None, "sigmoid", normalise=True, log=True
+    assert _network.forward(X, coefs, None, spec)[1].sum() == 0
+    with np.errstate(**STRICT):
+        proba = _network.probabilities(X, coefs, None, spec)
+        log_proba = _network.probabilities(X, coefs, None, spec, log=True)
+    # The hidden unit is sigmoid(50) = 1, so log s_j = -log(1 + exp(-z_j)) is
+    # z_j = -900, -1000, whose softmax is 1 / (1 + e^-100), e^-100 / (1 + e^-100).
+    assert_allclose(log_proba, [[0.0, -100.0]], rtol=1e-12, atol=1e-15)
+    assert_allclose(proba, [[1.0, np.exp(-100.0)]], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "multilabel, expected",
+    # Softmax: log(e^-900 / (e^-900 + e^900)); independent sigmoids: log s(z).
+    [(False, [[-1800.0, 0.0]]), (True, [[-900.0, 0.0]])],
+    ids=["softmax", "multilabel-sigmoid"],
+)
+def test_log_probabilities_stay_finite_where_probabilities_underflow(
+    multilabel, expected
+):
+    spec = make_spec(
+        multilabel=multilabel, fit_intercept=False, hidden_size=1, n_outputs=2
     )
-    assert_allclose(log_proba, np.log(proba))
-
-
-def test_log_probabilities_stay_finite_where_probabilities_underflow():
     coefs = [np.array([[1.0]]), np.array([[-900.0, 900.0]])]
     X = np.array([[50.0]])
-    with np.errstate(over="raise", divide="raise", invalid="raise"):
-        log_softmax = _network.probabilities(
-            X, coefs, None, "softmax", normalise=False, log=True
-        )
-    assert_allclose(log_softmax, [[-1800.0, 0.0]], rtol=1e-12)
-    softmax = _network.probabilities(X, coefs, None, "softmax", normalise=False)
-    assert softmax[0, 0] == 0.0
-    log_sigmoid = _network.probabilities(
-        X, coefs, None, "sigmoid", normalise=False, log=True
-    )
-    assert_allclose(log_sigmoid, [[-900.0, 0.0]], rtol=1e-12, atol=1e-300)
+    with np.errstate(**STRICT):
+        log_proba = _network.probabilities(X, coefs, None, spec, log=True)
+    assert_allclose(log_proba, expected, rtol=1e-12, atol=1e-300)
+    assert _network.probabilities(X, coefs, None, spec)[0, 0] == 0.0
 
 
-# (loss, output activation, its loss function, multilabel targets)
+# (loss, multilabel): softmax with the log loss, multilabel sigmoid outputs
+# with the binary log loss, and sigmoid outputs with the squared error, of one
+# label and of several per row.
 OBJECTIVES = [
-    ("squared_error", "sigmoid", _network.squared_error, False),
-    ("log_loss", "softmax", _network.log_loss, False),
-    ("log_loss", "sigmoid", _network.binary_log_loss, True),
-    ("squared_error", "sigmoid", _network.squared_error, True),
+    ("log_loss", False),
+    ("log_loss", True),
+    ("squared_error", False),
+    ("squared_error", True),
+]
+# The finite-difference step moves a hidden pre-activation by at most
+# |x| * STEP, a few micro-units here: one this far from 0 keeps its side of
+# the ReLU's kink, so both differences see the same slope.
+RELU_MARGIN = 1e-3
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("alpha", [0.0, 0.1])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("loss, multilabel", OBJECTIVES)
+@pytest.mark.parametrize("activation", sorted(_network.ACTIVATIONS))
+def test_backward_matches_finite_differences(
+    activation, loss, multilabel, fit_intercept, alpha, weighted
+):
+    spec = make_spec(
+        loss, multilabel=multilabel, activation=activation, fit_intercept=fit_intercept
+    )
+    X, Y, coefs, intercepts = random_problem(0, spec, margin=RELU_MARGIN)
+    # The ReLU cases mean something only if both sides of the kink occur, each
+    # out of the step's reach.
+    Z1 = X @ coefs[0] + (intercepts[0] if fit_intercept else 0.0)
+    assert (Z1 < -RELU_MARGIN).any() and (Z1 > RELU_MARGIN).any()
+    assert RELU_MARGIN > 100 * STEP * np.abs(X).max()
+    sample_weight = None
+    if weighted:
+        sample_weight = np.random.RandomState(1).uniform(0.2, 3.0, size=len(X))
+
+    coef_grads, intercept_grads = backward(
+        X, Y, coefs, intercepts, spec, sample_weight, alpha
+    )
+    assert (intercept_grads is None) == (not fit_intercept)
+    params = coefs + (intercepts if fit_intercept else [])
+    numeric = central_differences(
+        lambda: objective(X, Y, coefs, intercepts, spec, sample_weight, alpha),
+        params,
+    )
+    analytic = coef_grads + (intercept_grads or [])
+    assert len(analytic) == len(numeric) == (4 if fit_intercept else 2)
+    for got, want in zip(analytic, numeric):
+        # atol: rounding in f(p + h) - f(p - h), a few ulps of a loss near 1,
+        # over 2h, is about 1e-10.
+        assert_allclose(got, want, rtol=1e-6, atol=1e-9)
+
+
+# The package's metrics, as weighted sums over rows.
+METRIC_SUMS = [
+    _network.squared_error_sum,
+    _network.log_loss_sum,
+    _network.binary_log_loss_sum,
+    _network.correct_sum,
+    _network.subset_correct_sum,
 ]
 
 
-def _random_problem(rng, multilabel, n_samples=7, n_features=3, hidden=4, k=3):
-    X = rng.normal(size=(n_samples, n_features))
-    if multilabel:
-        Y = (rng.uniform(size=(n_samples, k)) > 0.5).astype(float)
-    else:
-        Y = np.eye(k)[rng.randint(k, size=n_samples)]
-    return X, Y, [n_features, hidden, k]
-
-
-@pytest.mark.parametrize("loss, output, loss_function, multilabel", OBJECTIVES)
-@pytest.mark.parametrize("fit_intercept", [False, True])
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("alpha", [0.0, 0.3])
-def test_gradients_match_finite_differences(
-    loss, output, loss_function, multilabel, fit_intercept, weighted, alpha
-):
-    rng = np.random.RandomState(42)
-    X, Y, sizes = _random_problem(rng, multilabel)
-    sample_weight = rng.uniform(0.1, 3, size=len(X)) if weighted else None
-    coefs, intercepts = _network.init_weights(rng, sizes, 1.0, X.dtype)
-    # Non-zero biases, so that their gradients are exercised away from zero.
-    intercepts = [rng.normal(size=b.shape) for b in intercepts]
-    if not fit_intercept:
-        intercepts = None
-
-    def objective():
-        P = _network.forward(X, coefs, intercepts, output)[1]
-        return loss_function(Y, P, sample_weight) + _network.l2_penalty(coefs, alpha)
-
-    H, P = _network.forward(X, coefs, intercepts, output)
-    coef_grads, intercept_grads = _network.backward(
-        X, Y, H, P, coefs, loss, fit_intercept, sample_weight, alpha
-    )
-    params = coefs + (intercepts or [])
-    grads = coef_grads + (intercept_grads or [])
-    assert len(grads) == (4 if fit_intercept else 2)
-
-    eps = 1e-6
-    for param, grad in zip(params, grads):
-        numeric = np.empty_like(param)
-        for index in np.ndindex(param.shape):
-            saved = param[index]
-            param[index] = saved + eps
-            upper = objective()
-            param[index] = saved - eps
-            lower = objective()
-            param[index] = saved
-            numeric[index] = (upper - lower) / (2 * eps)
-        assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
-
-
-@pytest.mark.parametrize("loss_function", [_network.squared_error, _network.log_loss])
-def test_integer_weights_equal_repeated_rows(loss_function):
+@pytest.mark.parametrize("metric_sum", METRIC_SUMS, ids=lambda f: f.__name__)
+def test_integer_weights_equal_repeated_rows(metric_sum):
     rng = np.random.RandomState(0)
     Y = np.eye(3)[rng.randint(3, size=6)]
-    P = _network.softmax(rng.normal(size=(6, 3)))
+    P = rng.uniform(0.05, 0.95, size=(6, 3))
     weights = np.array([1, 2, 0, 3, 1, 1])
     repeated = np.repeat(np.arange(6), weights)
     assert_allclose(
-        loss_function(Y, P, weights.astype(float)),
-        loss_function(Y[repeated], P[repeated]),
+        metric_sum(Y, P, weights.astype(float)),
+        metric_sum(Y[repeated], P[repeated]),
         rtol=1e-12,
     )
 
 
-def test_accuracies_count_weighted_rows():
-    Y = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
-    P = np.array([[0.9, 0.2], [0.7, 0.6], [0.1, 0.8]])
-    assert _network.accuracy(Y, P) == 2 / 3
-    assert _network.accuracy(Y, P, np.array([1.0, 2.0, 1.0])) == 0.5
-    # Row 1 predicts both labels (0.7 and 0.6 exceed 0.5) where only one is set.
-    assert _network.subset_accuracy(Y, P) == 2 / 3
-    assert _network.subset_accuracy(Y, P, np.array([1.0, 2.0, 1.0])) == 0.5
+def test_correct_sums_count_weighted_rows():
+    Y = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    P = np.array([[0.9, 0.2], [0.7, 0.6], [0.8, 0.6]])
+    weights = np.array([1.0, 2.0, 3.0])
+    # Rows 0 and 2 have their largest output at the label; only row 0 has
+    # every output on the label's side of 0.5 (row 2 predicts both).
+    assert _network.correct_sum(Y, P) == 2
+    assert _network.correct_sum(Y, P, weights) == 4.0
+    assert _network.subset_correct_sum(Y, P) == 1
+    assert _network.subset_correct_sum(Y, P, weights) == 1.0
 
 
 def test_init_weights_draws_input_to_hidden_first():
     coefs, intercepts = _network.init_weights(
-        np.random.RandomState(10), [4, 2, 3], 0.5, np.float64
+        np.random.RandomState(10), [4, 2, 3], 0.5, np.float64, "logistic"
     )
     rng = np.random.RandomState(10)
     assert_array_equal(coefs[0], rng.normal(scale=0.5, size=(4, 2)))
     assert_array_equal(coefs[1], rng.normal(scale=0.5, size=(2, 3)))
+    assert [b.shape for b in intercepts] == [(2,), (3,)]
     assert not any(b.any() for b in intercepts)
 
 
@@ -161,10 +184,8 @@ def test_init_weights_auto_scale_is_glorot(activation, gain):
     coefs, intercepts = _network.init_weights(
         np.random.RandomState(0), [300, 500, 10], "auto", np.float32, activation
     )
-    assert coefs[0].dtype == np.float32
+    assert all(array.dtype == np.float32 for array in coefs + intercepts)
     # Four times Glorot's scale into sigmoid units (slope 1/4 at 0), and
     # Glorot's own into the outputs.
     assert_allclose(coefs[0].std(), gain * np.sqrt(2 / 800), rtol=0.02)
     assert_allclose(coefs[1].std(), np.sqrt(2 / 510), rtol=0.05)
-    assert [b.shape for b in intercepts] == [(500,), (10,)]
-    assert not any(b.any() for b in intercepts)

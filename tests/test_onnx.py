@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_iris, make_classification
@@ -19,7 +20,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklearn_backprop import BackpropClassifier, register_onnx_converter
 from sklearn_backprop._array_api import to_numpy
-from sklearn_backprop._cli import main
+from sklearn_backprop.cli import main
 
 if os.environ.get("SKLEARN_BACKPROP_REQUIRE_ONNX") == "1":
     import onnxruntime as ort
@@ -39,12 +40,6 @@ FLOAT32_TOLERANCE = 1e-5
 @pytest.fixture(autouse=True)
 def registered():
     register_onnx_converter()
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def session(onnx_model):
@@ -218,11 +213,25 @@ def test_unfitted_model_is_refused():
 
 
 def test_registering_again_changes_nothing(iris):
+    from skl2onnx.common._registration import _converter_pool, _shape_calculator_pool
+
     X, y = iris
     model = BackpropClassifier(max_iter=5, random_state=0).fit(X, y)
+    sample = X[:1].astype(np.float32)
+    before = skl2onnx.to_onnx(model, sample, options={"zipmap": False})
+    alias = skl2onnx.get_model_alias(BackpropClassifier)
+
+    def registration():
+        converter = _converter_pool[alias]
+        options = converter.get_allowed_options()
+        return converter._fct, options, _shape_calculator_pool[alias]
+
+    before_registration = registration()
     register_onnx_converter()
-    labels, _ = run_onnx(model, X, zipmap=False)
-    assert labels.shape == (150,)
+    assert skl2onnx.get_model_alias(BackpropClassifier) == alias
+    assert registration() == before_registration
+    after = skl2onnx.to_onnx(model, sample, options={"zipmap": False})
+    assert after.SerializeToString() == before.SerializeToString()
 
 
 def test_missing_skl2onnx_is_named(monkeypatch):
@@ -233,12 +242,19 @@ def test_missing_skl2onnx_is_named(monkeypatch):
 
 def test_array_api_model_converts(iris):
     torch = pytest.importorskip("torch")
+    if os.environ.get("SCIPY_ARRAY_API") != "1":
+        pytest.skip("scikit-learn's array API dispatch needs SCIPY_ARRAY_API=1")
     X, y = iris
-    model = BackpropClassifier(max_iter=5, random_state=0)
-    model.fit(torch.asarray(X), torch.asarray(y))
+    X_t = torch.asarray(X)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = BackpropClassifier(max_iter=5, random_state=0)
+        model.fit(X_t, torch.asarray(y))
+        expected = to_numpy(model.predict_proba(X_t))
+    # The weights are tensors: the converter reads them through the tensor path.
+    assert all(isinstance(coef, torch.Tensor) for coef in model.coefs_)
     labels, proba = run_onnx(model, X, dtype=np.float64, zipmap=False)
-    expected = to_numpy(model.predict_proba(torch.asarray(X)))
     assert_allclose(proba, expected, rtol=1e-12, atol=1e-15)
+    assert_array_equal(labels, expected.argmax(axis=1))
 
 
 # The command line: `sklearn-backprop export model.skops model.onnx`.

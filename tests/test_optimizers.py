@@ -1,6 +1,7 @@
 """The optimisers against their published update rules, written out here
 independently, and through the estimator: the same minimum for every solver,
-and optimiser state that carries over warm starts, partial_fit and pickling.
+and optimiser state that carries over warm starts, partial_fit and pickling,
+with the rest of the training state (the shuffling, the history).
 
 References: Kingma & Ba (2015), "Adam: a method for stochastic optimization",
 Algorithm 1 with the bias correction folded into the step size (section 2);
@@ -14,6 +15,8 @@ import warnings
 
 import numpy as np
 import pytest
+from _reference import backward, make_spec, objective
+from _support import assert_same_model
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
@@ -48,8 +51,8 @@ def copies(arrays):
 
 
 def assert_same_arrays(first, second):
-    assert len(first) == len(second)
-    for a, b in zip(first, second):
+    """Two lists of arrays (parameters, moments) hold the same bits."""
+    for a, b in zip(first, second, strict=True):
         assert_array_equal(a, b)
 
 
@@ -182,8 +185,9 @@ def test_sgd_momentum_follows_its_formula(nesterov, momentum):
     optimizer = make_sgd(nesterov, momentum)(None)
     for grads in gradient_steps:
         optimizer.step(params, grads)
-    for got, want in zip(params, expected):
-        assert_allclose(got, want, rtol=1e-12)
+    for got, want in zip(params, expected, strict=True):
+        # Without momentum both are w - lr g: the same bits.
+        assert_allclose(got, want, rtol=1e-12 if momentum else 0)
 
 
 def test_nesterov_differs_from_classical_momentum():
@@ -285,17 +289,25 @@ def test_resumed_sgd_keeps_its_scheduled_rate(schedule, advance):
 
 @pytest.mark.parametrize(
     "make",
-    [make_sgd(nesterov=True), make_sgd(nesterov=False), make_adam],
-    ids=["nesterov", "classical", "adam"],
+    [
+        make_sgd(nesterov=True),
+        make_sgd(nesterov=False),
+        make_sgd(nesterov=False, momentum=0.0),
+        make_adam,
+    ],
+    ids=["nesterov", "classical", "plain", "adam"],
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_steps_from_sums_equal_steps_along_mean_gradients(make, dtype):
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_steps_from_sums_equal_steps_along_mean_gradients(make, dtype, order):
     # The compiled steps, against the formulas: the same bits, in float32 too.
+    # Fortran-ordered weights take the formulas (a compiled step would move a
+    # flat copy of them, not the weights).
     rng = np.random.RandomState(4)
     # Weights then biases, as the loop passes them: the penalty on weights only.
     params = [rng.normal(size=(4, 5)), rng.normal(size=(5, 3))]
     params += [rng.normal(size=5), rng.normal(size=3)]
-    params = [p.astype(dtype) for p in params]
+    params = [np.asarray(p, dtype=dtype, order=order) for p in params]
     alphas = [0.01, 0.01, 0.0, 0.0]
     N = 37.5
     from_sums, reference = copies(params), copies(params)
@@ -305,6 +317,7 @@ def test_steps_from_sums_equal_steps_along_mean_gradients(make, dtype):
         fused.step_from_sums(from_sums, sums, N, alphas)
         plain.step(reference, mean_gradients(reference, sums, N, alphas))
     assert_same_arrays(from_sums, reference)
+    assert not any(np.array_equal(p, q) for p, q in zip(params, from_sums))
 
 
 def test_mean_gradients_divide_the_sums_and_add_the_penalty():
@@ -354,10 +367,7 @@ SOLVERS = {
 def training_objective(clf, X, y):
     """The mean log loss plus the L2 penalty of the estimator's final weights."""
     Y = np.eye(len(clf.classes_))[np.searchsorted(clf.classes_, y)]
-    P = _network.forward(
-        X, clf.coefs_, clf.intercepts_, clf.out_activation_, clf.activation
-    )[1]
-    return _network.log_loss(Y, P) + _network.l2_penalty(clf.coefs_, clf.alpha)
+    return objective(X, Y, clf.coefs_, clf.intercepts_, clf.spec_, alpha=clf.alpha)
 
 
 def test_every_solver_reaches_the_same_minimum(blobs):
@@ -371,9 +381,8 @@ def test_every_solver_reaches_the_same_minimum(blobs):
             clf = BackpropClassifier(**NETWORK, **solver, random_state=0).fit(X, y)
         minima[name] = training_objective(clf, X, y)
         # A minimum, not a point on the way: the gradient has vanished.
-        H, P = _network.forward(X, clf.coefs_, clf.intercepts_, "softmax")
-        coef_grads, intercept_grads = _network.backward(
-            X, Y, H, P, clf.coefs_, "log_loss", True, alpha=ALPHA
+        coef_grads, intercept_grads = backward(
+            X, Y, clf.coefs_, clf.intercepts_, clf.spec_, alpha=ALPHA
         )
         for grad in coef_grads + intercept_grads:
             assert np.abs(grad).max() < 1e-4, name
@@ -385,22 +394,18 @@ def test_every_solver_reaches_the_same_minimum(blobs):
 
 def initial_objective(X, y, random_state):
     """The objective of the documented initial weights: Glorot draws, zero biases."""
-    rng = check_random_state(random_state)
+    spec = make_spec(hidden_size=NETWORK["hidden_size"])
     coefs, intercepts = _network.init_weights(
-        rng, [X.shape[1], NETWORK["hidden_size"], 3], "auto", np.float64
+        check_random_state(random_state),
+        [X.shape[1], spec.hidden_size, spec.n_outputs],
+        "auto",
+        np.float64,
+        spec.activation,
     )
-    P = _network.forward(X, coefs, intercepts, "softmax")[1]
-    return _network.log_loss(np.eye(3)[y], P) + _network.l2_penalty(coefs, ALPHA)
+    return objective(X, np.eye(3)[y], coefs, intercepts, spec, alpha=ALPHA)
 
 
-@pytest.mark.parametrize(
-    "solver",
-    [
-        "sgd",
-        "adam",
-        "lbfgs",
-    ],
-)
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_loss_curve_holds_the_objective_of_each_iterations_starting_weights(
     blobs, solver
 ):
@@ -417,32 +422,30 @@ def test_loss_curve_holds_the_objective_of_each_iterations_starting_weights(
     assert_allclose(longer.loss_curve_, expected, rtol=1e-12)
 
 
+def test_momentum_speeds_up_training(iris):
+    X, y = iris
+    params = dict(solver="sgd", batch_size=None, learning_rate=0.1, max_iter=50)
+    params.update(tol=None, random_state=0)
+    plain = BackpropClassifier(momentum=0.0, **params).fit(X, y)
+    heavy = BackpropClassifier(momentum=0.9, nesterovs_momentum=False, **params)
+    assert heavy.fit(X, y).loss_curve_[-1] < plain.loss_curve_[-1]
+
+
+SGD_SETTINGS = dict(solver="sgd", learning_rate=0.5, momentum=0.9)
 CONTINUED = {
     "adam": dict(solver="adam", learning_rate=0.05),
-    "nesterov": dict(
-        solver="sgd", learning_rate=0.5, momentum=0.9, nesterovs_momentum=True
-    ),
-    "classical": dict(
-        solver="sgd", learning_rate=0.5, momentum=0.9, nesterovs_momentum=False
-    ),
+    "plain": dict(SGD_SETTINGS, momentum=0.0),
+    "nesterov": dict(SGD_SETTINGS, nesterovs_momentum=True),
+    "classical": dict(SGD_SETTINGS, nesterovs_momentum=False),
+    # The step depends on the rows seen in all the calls before.
+    "invscaling": dict(SGD_SETTINGS, learning_rate_schedule="invscaling"),
 }
 
 
 def continued_params(name):
-    return dict(
-        **NETWORK,
-        **CONTINUED[name],
-        batch_size=None,
-        tol=None,
-        random_state=0,
-    )
-
-
-def assert_same_training(first, second):
-    assert first.n_iter_ == second.n_iter_
-    assert_same_arrays(first.coefs_, second.coefs_)
-    assert_same_arrays(first.intercepts_, second.intercepts_)
-    assert_array_equal(first.loss_curve_, second.loss_curve_)
+    # Shuffled mini-batches of 40 of the 120 rows: the order of each epoch's
+    # rows carries on, with the optimiser's state.
+    return dict(**NETWORK, **CONTINUED[name], batch_size=40, tol=None, random_state=0)
 
 
 @pytest.mark.parametrize("name", list(CONTINUED))
@@ -452,7 +455,7 @@ def test_ten_and_ten_warm_iterations_equal_twenty(blobs, name):
     twenty = BackpropClassifier(**params, max_iter=20).fit(X, y)
     warm = BackpropClassifier(**params, max_iter=10, warm_start=True)
     warm.fit(X, y).fit(X, y)
-    assert_same_training(warm, twenty)
+    assert_same_model(warm, twenty)
 
 
 @pytest.mark.parametrize("name", list(CONTINUED))
@@ -462,7 +465,7 @@ def test_a_pickled_estimator_continues_as_it_would_have(blobs, name):
     twenty = BackpropClassifier(**params, max_iter=20).fit(X, y)
     ten = BackpropClassifier(**params, max_iter=10, warm_start=True).fit(X, y)
     restored = pickle.loads(pickle.dumps(ten))
-    assert_same_training(restored.fit(X, y), twenty)
+    assert_same_model(restored.fit(X, y), twenty)
 
 
 @pytest.mark.parametrize("name", list(CONTINUED))
@@ -473,19 +476,4 @@ def test_partial_fits_carry_the_optimiser_state(blobs, name):
     incremental = BackpropClassifier(**params, max_iter=20)
     for _ in range(20):
         incremental.partial_fit(X, y, classes=[0, 1, 2])
-    assert_same_training(incremental, twenty)
-
-
-@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
-def test_continued_training_keeps_the_invscaling_schedule(blobs, how):
-    X, y = blobs
-    params = {**continued_params("nesterov"), "learning_rate_schedule": "invscaling"}
-    twenty = BackpropClassifier(**params, max_iter=20).fit(X, y)
-    if how == "warm_start":
-        continued = BackpropClassifier(**params, max_iter=10, warm_start=True)
-        continued.fit(X, y).fit(X, y)
-    else:
-        continued = BackpropClassifier(**params, max_iter=20)
-        for _ in range(20):
-            continued.partial_fit(X, y, classes=[0, 1, 2])
-    assert_same_training(continued, twenty)
+    assert_same_model(incremental, twenty)

@@ -1,32 +1,12 @@
 """The tutorial's configuration reproduces the tutorial's own loop exactly."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+from _support import TUTORIAL_PARAMS, run_child
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_iris
-from sklearn.model_selection import train_test_split
-
-from sklearn_backprop import BackpropClassifier
-
-TUTORIAL_PARAMS = dict(
-    hidden_size=2,
-    solver="sgd",
-    momentum=0.0,
-    batch_size=None,
-    alpha=0.0,
-    learning_rate=0.1,
-    max_iter=5000,
-    loss="squared_error",
-    fit_intercept=False,
-    init_scale=0.5,
-    tol=None,
-    random_state=10,
-)
 
 
 def tutorial_loop(X_train, y_train, X_test, y_test):
@@ -62,52 +42,40 @@ def tutorial_loop(X_train, y_train, X_test, y_test):
     return pd.DataFrame(rows), accuracy(A2, y_test), (W1, W2)
 
 
-@pytest.fixture(scope="module")
-def tutorial_split():
-    X, y = load_iris(return_X_y=True)
-    return train_test_split(X, y, test_size=20, random_state=4)
-
-
-@pytest.fixture(scope="module")
-def fitted(tutorial_split):
-    X_train, _, y_train, _ = tutorial_split
-    return BackpropClassifier(**TUTORIAL_PARAMS).fit(X_train, y_train)
-
-
-def test_history_equals_the_tutorial_loop_row_by_row(tutorial_split, fitted):
+def test_history_equals_the_tutorial_loop_row_by_row(tutorial_split, tutorial_fit):
     X_train, X_test, y_train, y_test = tutorial_split
     expected, test_accuracy, weights = tutorial_loop(X_train, y_train, X_test, y_test)
-    history = fitted.history_
+    history = tutorial_fit.history_
     assert history.index.name == "iteration"
     assert_array_equal(history.index, np.arange(5000))
     assert_array_equal(history["mse"], expected["mse"])
     assert_array_equal(history["accuracy"], expected["accuracy"])
-    assert_array_equal(fitted.coefs_[0], weights[0])
-    assert_array_equal(fitted.coefs_[1], weights[1])
-    assert test_accuracy == fitted.score(X_test, y_test)
+    assert_array_equal(tutorial_fit.coefs_[0], weights[0])
+    assert_array_equal(tutorial_fit.coefs_[1], weights[1])
+    assert test_accuracy == tutorial_fit.score(X_test, y_test)
 
 
-def test_tutorial_reference_figures(tutorial_split, fitted):
+def test_tutorial_reference_figures(tutorial_split, tutorial_fit):
     _, X_test, _, y_test = tutorial_split
-    history = fitted.history_
+    history = tutorial_fit.history_
     assert list(history.columns) == ["mse", "accuracy", "time"]
     # Hard-coded figures hold to a relative 1e-12: NumPy's exp takes other SIMD
     # paths on other CPUs (AVX-512 ends at 0.060953950202724594).
     assert_allclose(history["mse"].iloc[0], 0.1391001853580335, rtol=1e-12)
     assert_allclose(history["mse"].iloc[-1], 0.0609539502027246, rtol=1e-12)
     assert round(history["accuracy"].iloc[-1], 4) == 0.7077
-    assert fitted.score(X_test, y_test) == 0.8
-    assert fitted.n_iter_ == len(history) == 5000
+    assert tutorial_fit.score(X_test, y_test) == 0.8
+    assert tutorial_fit.n_iter_ == len(history) == 5000
 
 
-def test_history_plots_as_in_the_tutorial(fitted):
+def test_history_plots_as_in_the_tutorial(tutorial_fit):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     plt.figure()  # a fresh current figure, as in a new notebook
-    ax = fitted.history_.mse.plot(title="Mean Squared Error")
+    ax = tutorial_fit.history_.mse.plot(title="Mean Squared Error")
     assert ax.get_title() == "Mean Squared Error"
     assert len(ax.get_lines()[0].get_ydata()) == 5000
 
@@ -148,11 +116,7 @@ def test_reference_figures_without_avx512():
     """NumPy's AVX2 code paths reproduce the figures too, to a relative 1e-12."""
     script = FIGURES_SCRIPT.replace("PARAMS", repr(TUTORIAL_PARAMS))
     env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=NO_AVX512)
-    result = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    avx512, first, last = result.stdout.split()
+    avx512, first, last = run_child(["-c", script], env=env)[-1].split()
     assert avx512 == "False"  # the child really ran without AVX-512
     assert_allclose(float(first), 0.1391001853580335, rtol=1e-12)
     assert_allclose(float(last), 0.0609539502027246, rtol=1e-12)
