@@ -284,8 +284,9 @@ def minimize_lbfgs(objective, params, *, max_iter, tol, after_iteration):
 
     def unpack(vector):
         for param, start, end, shape in zip(params, edges[:-1], edges[1:], shapes):
-            values = vector[start:end].reshape(shape).astype(param.dtype)
-            param[...] = like(values, param)
+            # like() casts to the parameter's dtype in its own library: a
+            # tensor's dtype is no NumPy dtype.
+            param[...] = like(vector[start:end].reshape(shape), param)
 
     def pack(arrays):
         return np.concatenate([to_numpy(a).ravel() for a in arrays]).astype(np.float64)

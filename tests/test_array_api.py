@@ -56,6 +56,7 @@ def _fit_torch(params, X, y, device, **fit_params):
         dict(loss="log_loss"),
         dict(loss="squared_error", fit_intercept=False, init_scale=0.5),
         dict(batch_size=16, momentum=0.9, alpha=0.01),
+        dict(solver="lbfgs", alpha=0.01),
     ],
 )
 def test_torch_history_matches_numpy(iris, device, params):
