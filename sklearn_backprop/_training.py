@@ -1,10 +1,11 @@
 """The training loop: mini-batches -> passes -> optimiser steps -> history rows ->
 stopping rule -> callbacks, and stopping cleanly on Ctrl-C.
 
-:class:`Loop` receives validated arrays, a :class:`TrainingState` and
-:class:`Settings`, and trains the state in place; the estimator only builds
-them and stores the result. The passes over rows are those of
-:mod:`._blockwise`, the steps those of :mod:`._optimizers`.
+:class:`Loop` receives the fit's data (:class:`._fit_data.FitData`), the
+network's :class:`._spec.NetworkSpec`, a :class:`TrainingState` (fresh ones
+from :func:`initial_state`) and :class:`Settings`, and trains the state in
+place; the estimator only builds them and stores the result. The passes over
+rows are those of :mod:`._blockwise`, the steps those of :mod:`._optimizers`.
 """
 
 import math
