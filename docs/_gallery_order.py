@@ -13,7 +13,9 @@ from pathlib import Path
 READING_ORDER = (
     "plot_tutorial.py",
     "plot_hidden_layer.py",
+    "plot_decision_regions.py",
     "plot_activations_solvers.py",
+    "plot_saturation.py",
     "plot_validation_curves.py",
     "plot_grid_search.py",
     "plot_compare_mlp.py",

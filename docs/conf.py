@@ -115,7 +115,9 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     # Each example's page gives its own running time.
     "write_computation_times": False,
-    "image_scrapers": ("matplotlib",),
+    # The second moves the GIFs an example writes onto its page (see
+    # _gif_scraper.py).
+    "image_scrapers": ("matplotlib", "_gif_scraper"),
     # "# sphinx_gallery_..." settings in an example are not shown on its page.
     "remove_config_comments": True,
     # From the tutorial outwards; named by import path so the config pickles.

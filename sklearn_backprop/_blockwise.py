@@ -104,7 +104,10 @@ class Totals:
     """Sums over the rows of one pass: weights, metrics and (optionally) gradients.
 
     The means are the sums divided by ``weight``, the number of rows or the
-    sum of their weights (see ``_training.history_row``).
+    sum of their weights (see ``_training.history_row``). ``saturated``, when a
+    pass counts it, holds per hidden unit the number of rows on which the unit
+    is saturated (see :func:`._network.saturated_counts`), integers whose sum
+    does not depend on the order of the blocks.
     """
 
     weight: float
@@ -112,6 +115,7 @@ class Totals:
     squared_error: float = 0.0
     correct: float = 0.0
     grads: Gradients | None = None
+    saturated: object = None
 
     def __iadd__(self, other):
         self.weight += other.weight
@@ -120,6 +124,8 @@ class Totals:
         self.correct += other.correct
         if self.grads is not None:
             self.grads += other.grads
+        if self.saturated is not None:
+            self.saturated = self.saturated + other.saturated
         return self
 
 
@@ -130,16 +136,21 @@ LOG_LOSS_SUMS = {
 }
 
 
-def block_totals(rows, coefs, intercepts, spec, *, metrics, gradients):
+def block_totals(
+    rows, coefs, intercepts, spec, *, metrics, gradients, saturation=False
+):
     """Forward, then metric sums and (with ``gradients``) backward on ``rows``.
 
     ``rows`` are the data of the block (``X``, ``Y``, ``sample_weight``).
     Without ``metrics``, the metric sums are left at zero: a mini-batch step
-    needs only the gradients.
+    needs only the gradients. With ``saturation``, count the saturated hidden
+    units of each row (``Totals.saturated``).
     """
     X, Y, sample_weight = rows.X, rows.Y, rows.sample_weight
     H, P = _network.forward(X, coefs, intercepts, spec)
     totals = Totals(_network.weight_total(P, sample_weight))
+    if saturation:
+        totals.saturated = _network.saturated_counts(H, spec.activation)
     if metrics:
         totals.squared_error = _network.squared_error_sum(Y, P, sample_weight)
         if spec.loss == "squared_error":
@@ -159,11 +170,14 @@ def block_totals(rows, coefs, intercepts, spec, *, metrics, gradients):
     return totals
 
 
-def compiled_block_totals(rows, coefs, intercepts, spec, *, metrics, gradients):
+def compiled_block_totals(
+    rows, coefs, intercepts, spec, *, metrics, gradients, saturation=False
+):
     """:func:`block_totals`, with compiled kernels.
 
     The same formulas: the matrix products in BLAS (SciPy's for sparse ``X``),
-    the elementwise work between them in one fused loop per layer.
+    the elementwise work between them in one fused loop per layer. The
+    saturated units are counted by the slope's loop where there is one.
     """
     W1, W2 = coefs
     dtype = W1.dtype
@@ -185,6 +199,7 @@ def compiled_block_totals(rows, coefs, intercepts, spec, *, metrics, gradients):
     else:
         weights = rows.sample_weight
         weight = weights.sum()
+    counts = np.zeros(W1.shape[1], np.int64) if saturation else None
     sums = _kernel_block_pass(
         rows.X,
         rows.Y,
@@ -193,8 +208,10 @@ def compiled_block_totals(rows, coefs, intercepts, spec, *, metrics, gradients):
         spec,
         metrics=metrics,
         grads=grads,
+        counts=counts,
     )
     totals = Totals(weight, *sums)
+    totals.saturated = counts
     if gradients:
         totals.grads = Gradients(
             [grads.W1, grads.W2],
@@ -213,24 +230,33 @@ class _Layers:
     b2: np.ndarray
 
 
-def _kernel_block_pass(X, Y, sample_weight, params, spec, *, metrics, grads):
+def _kernel_block_pass(
+    X, Y, sample_weight, params, spec, *, metrics, grads, counts=None
+):
     """Forward, metric sums and (with ``grads``) backward on one block.
 
     ``params`` are the layers' weights and biases; ``sample_weight`` is empty
     for rows of equal weight; ``grads``, None or the layers' gradient sums,
     which the backward pass adds to: ``X^T D1``, the column sums of ``D1``,
-    ``H^T D2``, the column sums of ``D2``. Returns the metric sums of the
-    output kernel (see :data:`._kernels.OUTPUT_ERRORS`).
+    ``H^T D2``, the column sums of ``D2``; ``counts``, None or the saturated
+    rows per hidden unit, which the pass adds to. Returns the metric sums of
+    the output kernel (see :data:`._kernels.OUTPUT_ERRORS`).
     """
     H = X @ params.W1
     _kernels.ACTIVATIONS[spec.activation](H, params.b1)
+    if counts is not None and grads is None:
+        # No slope to count in: count from H, as the formulas do.
+        counts += _network.saturated_counts(H, spec.activation)
     D2 = H @ params.W2
     intercept2 = np.zeros_like(params.b2) if grads is None else grads.b2
     errors = _kernels.OUTPUT_ERRORS[spec.output]
     sums = errors(D2, params.b2, Y, sample_weight, metrics, intercept2)
     if grads is not None:
         D1 = D2 @ params.W2.T
-        _kernels.SLOPES[spec.activation](D1, H, grads.b1)
+        if counts is None:
+            _kernels.SLOPES[spec.activation](D1, H, grads.b1)
+        else:
+            _kernels.COUNTED_SLOPES[spec.activation](D1, H, grads.b1, counts)
         if sp.issparse(X) or H.size < BLOCK_ELEMENTS // 2:
             grads.W1 += X.T @ D1
         else:
@@ -264,14 +290,22 @@ def use_kernels(X, spec):
 
 
 def pass_totals(
-    data, coefs, intercepts, spec, *, metrics=True, gradients, n_threads=None
+    data,
+    coefs,
+    intercepts,
+    spec,
+    *,
+    metrics=True,
+    gradients,
+    saturation=False,
+    n_threads=None,
 ):
     """Return the Totals of a pass over all rows of ``data``, blockwise.
 
     ``data`` holds ``X``, ``Y`` and ``sample_weight`` and takes rows with
-    ``take``; ``metrics`` and ``gradients`` say which sums to compute, as in
-    :func:`block_totals`; ``n_threads`` defaults to :func:`n_threads_for`. The
-    result does not depend on ``n_threads``.
+    ``take``; ``metrics``, ``gradients`` and ``saturation`` say which sums to
+    compute, as in :func:`block_totals`; ``n_threads`` defaults to
+    :func:`n_threads_for`. The result does not depend on ``n_threads``.
     """
     n_rows = data.X.shape[0]
     blocks = block_slices(n_rows, spec.hidden_size)
@@ -287,6 +321,7 @@ def pass_totals(
             spec,
             metrics=metrics,
             gradients=gradients,
+            saturation=saturation,
         )
 
     if namespace(data.X) is not np:

@@ -10,7 +10,14 @@ import copy
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -26,7 +33,13 @@ from ._training import Loop, Settings, TrainingState, initial_state
 _AUTO_BATCH_SIZE = 200
 
 
-class BackpropClassifier(ClassifierMixin, CallbackSupportMixin, BaseEstimator):
+class BackpropClassifier(
+    ClassNamePrefixFeaturesOutMixin,
+    ClassifierMixin,
+    TransformerMixin,
+    CallbackSupportMixin,
+    BaseEstimator,
+):
     """Two-layer network trained by gradient descent with backpropagation.
 
     The network has one hidden layer (of sigmoid units by default) and one output
@@ -105,7 +118,8 @@ default="constant"
 
     tol : float or None, default=1e-4
         Training stops when the monitored loss (the training loss, or the
-        validation loss with ``early_stopping``) has not improved by at least
+        validation loss with ``early_stopping``, or the validation score with
+        ``early_stopping`` and ``scoring``) has not improved by at least
         ``tol`` on the best so far for ``n_iter_no_change`` consecutive
         iterations, counted from the first. While the training loss is above
         its first value (a large step can make it rise before it falls), those
@@ -164,14 +178,31 @@ default="constant"
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training rows
         (stratified), or use ``X_val`` and ``y_val`` when given to ``fit``, stop
-        when the validation loss stops improving by ``tol``, and restore the
-        weights of the iteration with the lowest validation loss. If that is
+        when the validation loss (or ``scoring``'s score) stops improving by
+        ``tol``, and restore the weights of the iteration with the lowest
+        validation loss (the highest score; the first of equals). If that is
         the first, a ConvergenceWarning says so. Off by default, so that all
         the data given is used for training.
 
     validation_fraction : float in (0, 1), default=0.1
         Fraction of the training rows held out with ``early_stopping`` when no
         ``X_val`` is given.
+
+    scoring : str, callable or None, default=None
+        What the validation data is scored by, each iteration: a scikit-learn
+        scorer name (such as ``"f1_macro"`` or ``"balanced_accuracy"``) or a
+        callable ``scorer(estimator, X, y)``, greater being better. It is
+        recorded as the ``val_score`` column of ``history_`` (beside
+        ``val_loss``, ``val_mse`` and ``val_accuracy``) and, with early
+        stopping, in ``validation_scores_``; ``early_stopping`` stops on it and
+        restores the weights of its best iteration. The scorer is given a copy
+        of the estimator with the weights of that iteration, the validation
+        rows and their labels; without validation data (``X_val`` or
+        ``early_stopping``) it is not used. None monitors the validation loss,
+        and ``validation_scores_`` holds the validation accuracy. The training
+        loss stays what gradient descent minimises. The scorer runs once per
+        iteration, through ``predict`` or ``predict_proba``: on small data sets
+        it can take longer than the iteration itself.
 
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplying ``sample_weight``: a dict of label
@@ -186,6 +217,34 @@ default="constant"
         :meth:`partial_fit`) needs the same classes and the same
         ``hidden_size``, ``activation``, ``loss`` and ``fit_intercept``, which
         shape the network; a change raises ValueError.
+
+    diagnostics : bool, default=False
+        Whether ``history_`` also records, for each iteration, what happens
+        inside the network: for each weight matrix the norm of the mean
+        gradient of the loss (``grad_norm_W1``, ``grad_norm_W2``), the norm of
+        the weights (``weight_norm_W1``, ``weight_norm_W2``) and the relative
+        size of the update (``update_ratio_W1``, ``update_ratio_W2``, the
+        update's norm over the weights'), and the share of saturated hidden
+        units (``saturated``): sigmoid or tanh units whose slope is below 5 %
+        of its maximum, counted over (unit, row) pairs, or ReLU units that no
+        row activates. The gradient is that of the training objective, L2
+        penalty included, at the weights the iteration starts from (L-BFGS: at
+        the start of its iteration); the update is the iteration's. A
+        mini-batch epoch records the mean over its batches, weighted by rows
+        (with ``epoch_metrics="exact"``, the norms and saturation of a pass
+        over all training rows). Off, nothing of it is computed.
+
+    snapshot_every : int or None, default=None
+        Keep a copy of the weights every ``snapshot_every`` iterations in
+        ``snapshots_``: the initial weights (iteration 0), those after ``k``,
+        ``2k``, ... iterations, and the final ones, for instance to draw how
+        the decision regions form (:class:`DecisionRegionsDisplay`). None keeps
+        none. Each copy is a NumPy array in the model's float type, on the
+        host whatever the model's array library, and takes the size of
+        ``coefs_`` and ``intercepts_``: ``(n_features + 1) * hidden_size +
+        (hidden_size + 1) * n_outputs`` numbers, plus about 1 KB of Python
+        objects. A 2,000-iteration fit of 50 hidden units on 20 features with
+        ``snapshot_every=20`` keeps 101 copies of 9 KB (float64): about 1 MB.
 
     verbose : int, default=0
         Print one line of metrics per iteration when positive.
@@ -232,12 +291,13 @@ default="constant"
         (the training objective, penalty included; present unless it equals
         ``mse``), ``mse`` (the tutorial's squared error of the outputs against
         one-hot targets), ``accuracy``; with validation data ``val_loss``,
-        ``val_mse`` and ``val_accuracy`` (no penalty); and ``time``, seconds of
-        training since the first fit.
+        ``val_mse`` and ``val_accuracy`` (no penalty), and with ``scoring``
+        ``val_score``; and ``time``, seconds of training since the first fit.
 
     best_iteration_ : int or None
         With ``early_stopping``, the iteration whose weights were restored: the
-        row of ``history_`` with the lowest ``val_loss``. None otherwise.
+        row of ``history_`` with the lowest ``val_loss``, or the highest
+        ``val_score`` with ``scoring`` (the first of equals). None otherwise.
 
     loss_curve_ : list of float
         The training loss of each iteration, penalty included: the ``loss``
@@ -251,15 +311,30 @@ default="constant"
         The lowest value of ``loss_curve_``; None with early stopping.
 
     validation_scores_ : list of float or None
-        With early stopping, the validation accuracy of each iteration; None
+        With early stopping, the validation score of each iteration (the
+        ``val_score`` column with ``scoring``, else ``val_accuracy``); None
         otherwise.
 
     best_validation_score_ : float or None
-        With early stopping, the validation accuracy of the restored weights;
+        With early stopping, the validation score of the restored weights;
         None otherwise.
 
     t_ : int
         Number of training rows processed, over all iterations and calls.
+
+    snapshots_ : dict or None
+        With ``snapshot_every``, copies of the weights by iteration:
+        ``snapshots_[n]`` is ``{"coefs": [W1, W2], "intercepts": [b1, b2]}``,
+        the weights after ``n`` iterations (those a fit with ``max_iter=n``
+        ends on), for ``n`` = 0, ``snapshot_every``, twice that, ... and
+        ``n_iter_``, in that order. The last entry always equals ``coefs_``
+        and ``intercepts_``: with early stopping, it holds the restored
+        weights, those of ``best_iteration_``, under ``n_iter_``, where a
+        warm start continues from them. Warm starts and ``partial_fit`` count
+        the iterations on and add to the earlier entries (an earlier call's
+        last entry is dropped unless it falls on a multiple); a call with
+        ``snapshot_every=None`` keeps those of earlier calls. None when no
+        call kept any.
 
     n_layers_ : int
         Number of layers, input and output included: 3.
@@ -350,8 +425,11 @@ default="constant"
         "alpha": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "warm_start": ["boolean"],
+        "diagnostics": ["boolean"],
+        "snapshot_every": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -382,8 +460,11 @@ default="constant"
         alpha=1e-3,
         early_stopping=False,
         validation_fraction=0.1,
+        scoring=None,
         class_weight=None,
         warm_start=False,
+        diagnostics=False,
+        snapshot_every=None,
         verbose=0,
         random_state=None,
     ):
@@ -410,8 +491,11 @@ default="constant"
         self.alpha = alpha
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.scoring = scoring
         self.class_weight = class_weight
         self.warm_start = warm_start
+        self.diagnostics = diagnostics
+        self.snapshot_every = snapshot_every
         self.verbose = verbose
         self.random_state = random_state
 
@@ -577,6 +661,7 @@ default=None
                 history=self._history.copy(),
                 rng=copy.deepcopy(self._rng),
                 samples_seen=self.t_,
+                snapshots=_copied_snapshots(self),
             )
         params = self.get_params()
         spec = NetworkSpec.of(params, multilabel=y.ndim == 2, n_outputs=classes.size)
@@ -601,8 +686,10 @@ default=None
             state.optimizer_state,
         )
 
-    def _settings(self, n_rows, incremental):
-        """The loop's settings for a fit on ``n_rows`` rows."""
+    def _settings(self, n_rows, incremental, validation_score=None):
+        """The loop's settings for a fit on ``n_rows`` rows, scoring the
+        validation data with ``validation_score`` (see :meth:`_validation_scorer`).
+        """
         batch_size = self.batch_size
         if batch_size == "auto":
             batch_size = min(_AUTO_BATCH_SIZE, n_rows)
@@ -617,6 +704,9 @@ default=None
             max_iter=self.max_iter,
             verbose=self.verbose,
             epoch_metrics=self.epoch_metrics,
+            validation_score=validation_score,
+            snapshot_every=self.snapshot_every,
+            diagnostics=self.diagnostics,
         )
 
     def _train(self, spec, state, data, n_epochs, *, incremental):
@@ -629,7 +719,9 @@ default=None
         def attributes():
             return fitted_attributes(spec, state, data.classes)
 
-        settings = self._settings(data.train.X.shape[0], incremental)
+        settings = self._settings(
+            data.train.X.shape[0], incremental, self._validation_scorer(spec, data)
+        )
         task = FitTask(self, data, n_epochs, attributes)
         loop = Loop(state, spec, settings, data, task)
         if self.solver == "lbfgs":
@@ -641,6 +733,35 @@ default=None
         self.best_iteration_ = best_iteration
         task.end()
         return self
+
+    def _validation_scorer(self, spec, data):
+        """``scoring`` on the validation rows of ``data``, as a function of a
+        training state; None without ``scoring`` or validation rows.
+
+        The scorer sees an estimator whose predictions use the state's current
+        weights: a shallow copy of this one with the state's fitted attributes
+        set, as scikit-learn's callbacks rebuild it, so that the loop needs
+        only the function, never the estimator.
+        """
+        if self.scoring is None or data.validation is None:
+            return None
+        scorer = check_scoring(self, scoring=self.scoring)
+        X_val, y_val = data.validation.X, data.validation_labels()
+        xp = namespace(X_val)
+        if xp is not np and y_val.dtype.kind in "biuf":
+            # Numeric labels in the library of the predictions (see predict).
+            y_val = xp.asarray(y_val, device=device(X_val))
+        model = copy.copy(self)
+        # X_val was checked against the feature names already; the arrays the
+        # scorer predicts on have none.
+        model.__dict__.pop("feature_names_in_", None)
+
+        def validation_score(state):
+            for name, value in fitted_attributes(spec, state, data.classes).items():
+                setattr(model, name, value)
+            return scorer(model, X_val, y_val)
+
+        return validation_score
 
     # ----------------------------------------------------------------- history
 
@@ -670,14 +791,17 @@ default=None
 
     @property
     def validation_scores_(self):
-        """Validation accuracy of each iteration, or None."""
+        """Validation score (``scoring``'s, else the accuracy) of each iteration,
+        with early stopping; None otherwise."""
         if not self._monitors_validation():
             return None
-        return list(self._history.columns["val_accuracy"])
+        columns = self._history.columns
+        scored = self.scoring is not None and "val_score" in columns
+        return list(columns["val_score" if scored else "val_accuracy"])
 
     @property
     def best_validation_score_(self):
-        """The validation accuracy of the restored weights, or None."""
+        """The validation score of the restored weights, or None."""
         if not self._monitors_validation():
             return None
         return self.validation_scores_[self.best_iteration_]
@@ -765,6 +889,59 @@ default=None
             return xp.asarray(labels, device=device(proba))
         return labels
 
+    # ------------------------------------------------------------ transform
+
+    def transform(self, X):
+        """Return the hidden layer's activations for ``X``: learned features.
+
+        ``H = f(X W1 + b1)``, ``f`` being ``activation``: the hidden units that
+        the output layer classifies from, for another estimator to use (in a
+        :class:`~sklearn.pipeline.Pipeline`, say). Computed in chunks of rows
+        that fit in scikit-learn's ``working_memory``, as
+        :meth:`predict_proba` is.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, hidden_size)
+            The activation of each hidden unit, in the dtype of ``X`` and, with
+            array API dispatch, in its library and on its device. Named by
+            :meth:`get_feature_names_out`.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from sklearn_backprop import BackpropClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> X = StandardScaler().fit_transform(X)
+        >>> clf = BackpropClassifier(random_state=0).fit(X, y)
+        >>> clf.transform(X[:2]).shape
+        (2, 50)
+        >>> clf.get_feature_names_out()[:3].tolist()
+        ['backpropclassifier0', 'backpropclassifier1', 'backpropclassifier2']
+        """
+        check_is_fitted(self)
+        check_same_library(X, self.coefs_[0], "BackpropClassifier.transform()")
+        X = validate_data(
+            self, X, reset=False, accept_sparse="csr", dtype=float_dtypes(X)
+        )
+        return _prediction.hidden_outputs(X, self.coefs_, self.intercepts_, self.spec_)
+
+    @property
+    def _n_features_out(self):
+        """The number of features :meth:`transform` makes: the hidden units.
+
+        Read by ``get_feature_names_out``, which names them as scikit-learn's
+        transformers do (``backpropclassifier0``, ...).
+        """
+        check_is_fitted(self)
+        return self.spec_.hidden_size
+
 
 def fitted_attributes(spec, state, classes):
     """The estimator's fitted attributes for a training state, by name.
@@ -785,4 +962,12 @@ def fitted_attributes(spec, state, classes):
         "_history": state.history,
         "_optimizer_state": state.optimizer_state,
         "_rng": state.rng,
+        "snapshots_": state.snapshots,
     }
+
+
+def _copied_snapshots(estimator):
+    """A new dict of the fitted ``snapshots_`` (the arrays themselves are never
+    changed), for training that continues; None where there are none."""
+    snapshots = getattr(estimator, "snapshots_", None)
+    return None if snapshots is None else dict(snapshots)

@@ -75,7 +75,15 @@ class FitData:
 
     def labels(self):
         """The training targets as the user gave them, for callbacks that score."""
-        Y = to_numpy(self.train.Y)
+        return self._decoded(self.train.Y)
+
+    def validation_labels(self):
+        """The validation targets as the user gave them, in NumPy, for a scorer."""
+        return self._decoded(self.validation.Y)
+
+    def _decoded(self, Y):
+        """The labels of the rows of the target matrix ``Y``."""
+        Y = to_numpy(Y)
         return Y.astype(int) if self.multilabel else self.classes[Y.argmax(axis=1)]
 
     def with_validation(self, X_val, y_val):

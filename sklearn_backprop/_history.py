@@ -34,6 +34,11 @@ class History:
         for name, value in values.items():
             self.columns[name].append(float(value))
 
+    def amend(self, values):
+        """Replace values of the last row, given as a dict of column to number."""
+        for name, value in values.items():
+            self.columns[name][-1] = float(value)
+
     def _align(self, values):
         """Add the row's new columns, NaN so far; give missing ones NaN."""
         n_rows = len(self)

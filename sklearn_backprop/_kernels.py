@@ -21,6 +21,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
+from . import _network
+
 
 def _can_cache():
     """Whether Numba finds a place to cache this module's kernels on disk.
@@ -303,6 +305,53 @@ def relu_slope(D, H, column_sums):
             column_sums[j] += D[i, j]
 
 
+# The thresholds of _network.SATURATED, for the counting slopes below.
+SIGMOID_SATURATION = _network.SIGMOID_SATURATION
+TANH_SATURATION = _network.TANH_SATURATION
+
+
+@njit(**OPTIONS)
+def sigmoid_slope_counted(D, H, column_sums, counts):
+    """:func:`sigmoid_slope`, counting where the slope is low.
+
+    Adds to ``counts[j]`` the rows on which unit ``j`` is saturated, ``H * (1
+    - H) < 0.05 * 0.25`` (:func:`._network.sigmoid_saturated`). ``D`` and
+    ``column_sums`` come out as :func:`sigmoid_slope` leaves them.
+    """
+    one = H.dtype.type(1)
+    limit = H.dtype.type(SIGMOID_SATURATION)
+    for i in range(D.shape[0]):
+        for j in range(D.shape[1]):
+            D[i, j] = D[i, j] * H[i, j] * (one - H[i, j])
+            column_sums[j] += D[i, j]
+            # Added, not branched on: the loop stays SIMD.
+            counts[j] += H[i, j] * (one - H[i, j]) < limit
+
+
+@njit(**OPTIONS)
+def tanh_slope_counted(D, H, column_sums, counts):
+    """:func:`tanh_slope`, counting rows where ``1 - H ** 2 < 0.05`` per unit."""
+    one = H.dtype.type(1)
+    limit = H.dtype.type(TANH_SATURATION)
+    for i in range(D.shape[0]):
+        for j in range(D.shape[1]):
+            D[i, j] = D[i, j] * (one - H[i, j] * H[i, j])
+            column_sums[j] += D[i, j]
+            counts[j] += one - H[i, j] * H[i, j] < limit
+
+
+@njit(**OPTIONS)
+def relu_slope_counted(D, H, column_sums, counts):
+    """:func:`relu_slope`, counting rows where ``H <= 0`` (inactive) per unit."""
+    zero = H.dtype.type(0)
+    for i in range(D.shape[0]):
+        for j in range(D.shape[1]):
+            if H[i, j] <= zero:
+                D[i, j] = zero
+                counts[j] += 1
+            column_sums[j] += D[i, j]
+
+
 @njit(**OPTIONS)
 def softmax_errors(Z, b, Y, sample_weight, metrics, column_sums):
     """Replace the logits ``Z`` by the output errors ``(softmax(Z + b) - Y) * w``.
@@ -403,6 +452,12 @@ def sigmoid_errors(Z, b, Y, sample_weight, metrics, column_sums):
 # the bias added), their slopes, and the output errors of the log loss, by name.
 ACTIVATIONS = {"logistic": sigmoid, "tanh": tanh, "relu": relu}
 SLOPES = {"logistic": sigmoid_slope, "tanh": tanh_slope, "relu": relu_slope}
+# The slopes that also count saturated entries per unit (_network.SATURATED).
+COUNTED_SLOPES = {
+    "logistic": sigmoid_slope_counted,
+    "tanh": tanh_slope_counted,
+    "relu": relu_slope_counted,
+}
 OUTPUT_ERRORS = {"softmax": softmax_errors, "sigmoid": sigmoid_errors}
 
 
@@ -469,3 +524,29 @@ def adam_step(param, total, N, alpha, first, second, rate, betas, epsilon):
         second[i] = second[i] * beta_2
         second[i] = second[i] + rest_2 * (gradient * gradient)
         param[i] = param[i] - rate * first[i] / (np.sqrt(second[i]) + epsilon)
+
+
+# The norms of the diagnostics: sums that may run in any order, so that they
+# run in SIMD lanes; the gradient may round in its last bit otherwise than the
+# step's.
+NORM_OPTIONS = {**OPTIONS, "fastmath": {"contract", "reassoc", "arcp"}}
+
+
+@njit(**NORM_OPTIONS)
+def step_squares(before, after, total, N, alpha):
+    """The squared norms of one step of a weight matrix, in one loop.
+
+    The arrays are flat: the weights ``before`` and ``after`` the step, and
+    the gradient sums ``total`` the step took at ``before``. Returns the sums,
+    in float64, of ``g ** 2`` for the mean gradient ``g = total / N + alpha *
+    before`` (that of :func:`descend`, to rounding), of ``before ** 2`` and of
+    ``(after - before) ** 2``: the diagnostics of :mod:`._training`.
+    """
+    gradient_sum = weight_sum = update_sum = 0.0
+    for i in range(before.size):
+        gradient = total[i] / N + alpha * before[i]
+        gradient_sum += float(gradient) * float(gradient)
+        weight_sum += float(before[i]) * float(before[i])
+        update = float(after[i] - before[i])
+        update_sum += update * update
+    return gradient_sum, weight_sum, update_sum

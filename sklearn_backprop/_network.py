@@ -11,7 +11,7 @@ operation, so that its numbers are reproduced to the last bit.
 
 import numpy as np
 
-from ._array_api import namespace, same_device
+from ._array_api import namespace, same_device, to_numpy
 
 
 def sigmoid(Z):
@@ -75,6 +75,65 @@ def relu_slope(D, H):
 # backward pass needs no copy of the pre-activations.
 ACTIVATIONS = {"logistic": sigmoid, "tanh": tanh, "relu": relu}
 SLOPES = {"logistic": sigmoid_slope, "tanh": tanh_slope, "relu": relu_slope}
+
+
+# A hidden unit is saturated on a row where its slope is below this fraction of
+# its largest: the error signal it passes back is then scaled down twentyfold.
+SATURATION_FRACTION = 0.05
+# The sigmoid's slope H (1 - H) is largest, 1/4, at H = 1/2; tanh's, 1 - H ** 2,
+# is 1 at H = 0.
+SIGMOID_SATURATION = SATURATION_FRACTION * 0.25
+TANH_SATURATION = SATURATION_FRACTION
+
+
+def sigmoid_saturated(H):
+    """Where the sigmoid's slope is low: ``H * (1 - H) < 0.05 * 0.25``."""
+    return H * (1 - H) < SIGMOID_SATURATION
+
+
+def tanh_saturated(H):
+    """Where the tanh's slope is low: ``1 - H ** 2 < 0.05``."""
+    return 1 - H**2 < TANH_SATURATION
+
+
+def relu_saturated(H):
+    """Where the ReLU passes nothing back: ``H <= 0``, its slope 0."""
+    return H <= 0
+
+
+# The entries of H whose unit passes (almost) no error back, by activation; the
+# compiled slopes of _kernels count the same entries.
+SATURATED = {
+    "logistic": sigmoid_saturated,
+    "tanh": tanh_saturated,
+    "relu": relu_saturated,
+}
+
+
+def saturated_counts(H, activation):
+    """Per hidden unit, the number of rows of ``H`` on which it is saturated.
+
+    Counts add up over blocks of rows (see :func:`saturated_share`).
+    """
+    xp = namespace(H)
+    mask = SATURATED[activation](H)
+    if xp is np:
+        return np.count_nonzero(mask, axis=0)
+    return xp.sum(xp.astype(mask, xp.int64), axis=0)
+
+
+def saturated_share(counts, n_rows, activation):
+    """The share of saturated hidden units, from :func:`saturated_counts`.
+
+    For the sigmoid and tanh, the share of (unit, row) pairs whose slope is
+    below 5 % of its largest; for the ReLU, whose slope is 0 or 1, the share of
+    units that no row of the ``n_rows`` activates (dead units).
+    """
+    if not isinstance(counts, np.ndarray):
+        counts = np.asarray(to_numpy(counts), dtype=np.int64)
+    if activation == "relu":
+        return float(np.count_nonzero(counts == n_rows)) / counts.size
+    return float(counts.sum()) / (n_rows * counts.size)
 
 
 def softmax(Z):

@@ -1,11 +1,24 @@
 """HistoryDisplay: training curves from a fitted estimator's history_."""
 
+from ._training import DIAGNOSTICS
+
+# The panels of kind="diagnostics": title, columns and labels, log scale.
+DIAGNOSTIC_PANELS = (
+    ("gradient norm", {"grad_norm_W1": "W1", "grad_norm_W2": "W2"}, True),
+    ("update ratio", {"update_ratio_W1": "W1", "update_ratio_W2": "W2"}, True),
+    ("saturated share", {"saturated": "hidden units"}, False),
+)
+KINDS = ("metrics", "diagnostics", "all")
+
 
 class HistoryDisplay:
     """Training curves, one axes per metric, from a ``history_`` DataFrame.
 
     Build it with :meth:`from_estimator`, or from a DataFrame and call
-    :meth:`plot`. matplotlib is imported only when plotting.
+    :meth:`plot`. matplotlib is imported only when plotting. With
+    ``kind="diagnostics"`` it draws what a fit with ``diagnostics=True``
+    records instead: the gradient norm of each weight matrix and the update
+    ratios on log scales, and the share of saturated hidden units.
 
     Parameters
     ----------
@@ -14,12 +27,20 @@ class HistoryDisplay:
 
     metrics : list of str, default=None
         Columns to plot, one axes each, with their validation columns on the
-        same axes; None plots every training metric (not ``time``).
+        same axes; None plots every training metric (not ``time`` nor the
+        diagnostics).
+
+    kind : {"metrics", "diagnostics", "all"}, default="metrics"
+        ``"metrics"``: the ``metrics``; ``"diagnostics"``: three axes, the
+        gradient norms ``grad_norm_W1`` and ``grad_norm_W2``, the update
+        ratios ``update_ratio_W1`` and ``update_ratio_W2`` (both on log
+        scales) and the ``saturated`` share; ``"all"``: the metrics, then the
+        diagnostics.
 
     Attributes
     ----------
     ax_ : ndarray of matplotlib Axes
-        One axes per metric.
+        One axes per metric or diagnostic panel.
 
     figure_ : matplotlib Figure
         The figure holding the axes.
@@ -36,14 +57,24 @@ class HistoryDisplay:
     >>> display = HistoryDisplay.from_estimator(clf, metrics=["mse", "accuracy"])
     >>> [ax.get_title() for ax in display.ax_]
     ['mse', 'accuracy']
+
+    The inside of training, from a fit with ``diagnostics=True``:
+
+    >>> clf = BackpropClassifier(
+    ...     max_iter=50, tol=None, diagnostics=True, random_state=0
+    ... ).fit(X, y)
+    >>> display = HistoryDisplay.from_estimator(clf, kind="diagnostics")
+    >>> [ax.get_title() for ax in display.ax_]
+    ['gradient norm', 'update ratio', 'saturated share']
     """
 
-    def __init__(self, history, *, metrics=None):
+    def __init__(self, history, *, metrics=None, kind="metrics"):
         self.history = history
         self.metrics = metrics
+        self.kind = kind
 
     @classmethod
-    def from_estimator(cls, estimator, *, metrics=None, ax=None):
+    def from_estimator(cls, estimator, *, metrics=None, kind="metrics", ax=None):
         """Plot the training curves of a fitted estimator.
 
         Parameters
@@ -56,25 +87,31 @@ class HistoryDisplay:
             validation columns on the same axes; None plots every training
             metric.
 
+        kind : {"metrics", "diagnostics", "all"}, default="metrics"
+            What to draw: see :class:`HistoryDisplay`.
+
         ax : array-like of matplotlib Axes, default=None
-            One axes per metric; None creates a figure with a row of axes.
+            One axes per metric or panel; None creates a figure with a row
+            of axes.
 
         Returns
         -------
         display : HistoryDisplay
         """
-        return cls(estimator.history_, metrics=metrics).plot(ax=ax)
+        return cls(estimator.history_, metrics=metrics, kind=kind).plot(ax=ax)
 
     def plot(self, *, ax=None):
         """Draw each metric against the iteration number, one axes per metric.
 
         Where the history has a validation column for a metric (``val_loss``
-        for ``loss``), both curves share the metric's axes, with a legend.
+        for ``loss``), both curves share the metric's axes, with a legend; the
+        diagnostics of the two weight matrices share an axes likewise.
 
         Parameters
         ----------
         ax : array-like of matplotlib Axes, default=None
-            One axes per metric; None creates a figure with a row of axes.
+            One axes per metric or panel; None creates a figure with a row
+            of axes.
 
         Returns
         -------
@@ -84,35 +121,60 @@ class HistoryDisplay:
         import matplotlib.pyplot as plt
         import numpy as np
 
-        metrics = self._metrics()
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}.")
+        panels = []
+        if self.kind in ("metrics", "all"):
+            panels += self._metric_panels()
+        if self.kind in ("diagnostics", "all"):
+            panels += self._diagnostic_panels()
         if ax is None:
             _, ax = plt.subplots(
                 1,
-                len(metrics),
-                figsize=(4 * len(metrics), 3),
+                len(panels),
+                figsize=(4 * len(panels), 3),
                 squeeze=False,
                 layout="constrained",
             )
         ax = np.ravel(ax)
-        if ax.size != len(metrics):
-            raise ValueError(f"got {ax.size} axes for {len(metrics)} metrics.")
+        if ax.size != len(panels):
+            what = "metrics" if self.kind == "metrics" else "panels"
+            raise ValueError(f"got {ax.size} axes for {len(panels)} {what}.")
         self.lines_ = {}
-        for name, axes in zip(metrics, ax):
-            validation = f"val_{name}"
-            curves = {name: "train"}
-            if validation in self.history.columns:
-                curves[validation] = "validation"
+        for (title, curves, log), axes in zip(panels, ax):
             for column, label in curves.items():
                 (self.lines_[column],) = axes.plot(
                     self.history.index, self.history[column], label=label
                 )
             if len(curves) > 1:
                 axes.legend()
-            axes.set_title(name)
+            if log:
+                axes.set_yscale("log")
+            axes.set_title(title)
             axes.set_xlabel(self.history.index.name or "iteration")
         self.ax_ = ax
         self.figure_ = ax[0].figure
         return self
+
+    def _metric_panels(self):
+        """Each metric's title, columns with their labels, and linear scale."""
+        panels = []
+        for name in self._metrics():
+            curves = {name: "train"}
+            if f"val_{name}" in self.history.columns:
+                curves[f"val_{name}"] = "validation"
+            panels.append((name, curves, False))
+        return panels
+
+    def _diagnostic_panels(self):
+        """The panels of the diagnostics, which the history must hold."""
+        missing = [name for name in DIAGNOSTICS if name not in self.history.columns]
+        if missing:
+            raise ValueError(
+                f"the history has no diagnostics ({', '.join(missing)}): fit "
+                "with diagnostics=True to record them."
+            )
+        return list(DIAGNOSTIC_PANELS)
 
     def _metrics(self):
         """The metrics to plot: those asked for, or every training metric."""
@@ -121,7 +183,9 @@ class HistoryDisplay:
             return [
                 name
                 for name in columns
-                if not name.startswith("val_") and name != "time"
+                if not name.startswith("val_")
+                and name != "time"
+                and name not in DIAGNOSTICS
             ]
         missing = [name for name in self.metrics if name not in columns]
         if missing:

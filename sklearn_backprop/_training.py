@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -21,9 +22,9 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from . import _blockwise, _network, _optimizers, _threads
+from . import _blockwise, _kernels, _network, _optimizers, _threads
 from ._array_api import copy as copy_array
-from ._array_api import like
+from ._array_api import like, namespace, to_numpy
 from ._history import History
 
 
@@ -45,24 +46,27 @@ def batch_slices(n_samples, batch_size, shuffle, rng):
 
 
 class NoImprovementStop:
-    """Decide when a monitored loss has stopped improving.
+    """Decide when a monitored loss (or score) has stopped improving.
 
     Training stops once ``patience`` values in a row fail to beat the best value
     so far by at least ``tol``, counted from the first value; ``tol=None`` never
-    stops. With ``wait_for_fall``, values above the first one are not counted:
-    a large step can make the training loss rise for a while before it falls,
-    and stopping there would end on weights worse than the initial ones. (A
-    monitored validation loss needs no such wait: early stopping restores the
-    best weights, the initial ones included.)
+    stops. Lower values are better, or higher ones with ``maximize`` (a
+    validation score). With ``wait_for_fall``, values worse than the first one
+    are not counted: a large step can make the training loss rise for a while
+    before it falls, and stopping there would end on weights worse than the
+    initial ones. (A monitored validation loss or score needs no such wait:
+    early stopping restores the best weights, the initial ones included.)
     """
 
-    def __init__(self, tol, patience, *, wait_for_fall=False):
+    def __init__(self, tol, patience, *, wait_for_fall=False, maximize=False):
         self.tol = tol
         self.patience = patience
         self.wait_for_fall = wait_for_fall
+        # Comparisons are made on sign * value, for which lower is better.
+        self.sign = -1.0 if maximize else 1.0
         self.first = None
         self.last = None
-        self.best = np.inf
+        self.best = self.sign * np.inf
         self.n_without_improvement = 0
 
     def update(self, value):
@@ -70,15 +74,15 @@ class NoImprovementStop:
         if self.first is None:
             self.first = value
         self.last = value
-        if self.tol is None:
-            self.best = min(self.best, value)
-            return False
-        if value <= self.best - self.tol:
-            self.n_without_improvement = 0
-        elif not (self.wait_for_fall and value > self.first):
-            self.n_without_improvement += 1
-        self.best = min(self.best, value)
-        return self.n_without_improvement >= self.patience
+        sign = self.sign
+        if self.tol is not None:
+            if sign * value <= sign * self.best - self.tol:
+                self.n_without_improvement = 0
+            elif not (self.wait_for_fall and sign * value > sign * self.first):
+                self.n_without_improvement += 1
+        if sign * value < sign * self.best:
+            self.best = value
+        return self.tol is not None and self.n_without_improvement >= self.patience
 
     def restart(self):
         """Start counting anew, after the step size was reduced."""
@@ -129,6 +133,9 @@ class TrainingState:
     rng: np.random.RandomState
     # Training rows processed over all epochs: MLPClassifier's t_.
     samples_seen: int = 0
+    # NumPy copies of the weights by iteration (see Loop._snapshot); None
+    # until a fit keeps some.
+    snapshots: dict | None = None
 
     def all_params(self):
         """Weights then biases, in the order the optimiser's state follows."""
@@ -158,10 +165,11 @@ def initial_state(spec, X, init_scale, random_state):
 
 
 class BestWeights(NamedTuple):
-    """Copies of the parameters at the iteration of the lowest validation loss."""
+    """Copies of the parameters at the iteration of the best validation loss or
+    score: ``value``."""
 
     iteration: int
-    val_loss: float
+    value: float
     params: list
 
 
@@ -182,6 +190,14 @@ class Settings:
     verbose: int
     # "batches" or "exact": how mini-batch epochs compute their history rows.
     epoch_metrics: str = "batches"
+    # The validation data's score for a training state's current weights
+    # (greater is better), recorded as val_score; None records none.
+    validation_score: Callable[["TrainingState"], float] | None = None
+    # Keep a copy of the weights every this many iterations; None keeps none.
+    snapshot_every: int | None = None
+    # Whether history rows record gradient and weight norms, update ratios and
+    # saturated units (see diagnostics_row).
+    diagnostics: bool = False
 
 
 class Loop:
@@ -218,11 +234,18 @@ class Loop:
         self.validation = data.validation
         self.task = task
         self.restores_best = settings.early_stopping and self.validation is not None
-        self.monitored = "val_loss" if self.restores_best else "loss"
+        self.scored = settings.validation_score is not None and (
+            self.validation is not None
+        )
+        if self.restores_best:
+            self.monitored = "val_score" if self.scored else "val_loss"
+        else:
+            self.monitored = "loss"
         self.stop_rule = NoImprovementStop(
             settings.tol,
             settings.n_iter_no_change,
             wait_for_fall=not self.restores_best,
+            maximize=self.monitored == "val_score",
         )
         # The best row so far, with early stopping.
         self.best = None
@@ -245,11 +268,13 @@ class Loop:
             # Reported once Ctrl-C is caught: a progress bar shown by a
             # callback tells the user that training has begun.
             self.task.begin()
+            self._snapshot()
             for _ in range(n_epochs):
                 self.task.begin_epoch()
                 row = self._epoch(optimizer)
                 self.state.samples_seen += n_rows
                 optimizer.end_epoch(self.state.samples_seen)
+                self._snapshot()
                 stop = self.stop_rule.update(row[self.monitored])
                 if stop and optimizer.on_plateau():
                     self.stop_rule.restart()
@@ -261,7 +286,7 @@ class Loop:
             else:
                 self._warn_unconverged()
         self.state.optimizer_state = optimizer.state
-        return self._finish()
+        return self._finish_with_snapshot()
 
     def _epoch(self, optimizer):
         """Run one epoch of steps and record its history row; return the row.
@@ -274,48 +299,83 @@ class Loop:
         """
         params = self.state.all_params()
         full_batch = self.settings.batch_size is None
+        diagnose = self.settings.diagnostics
         if full_batch or self.settings.epoch_metrics == "exact":
-            totals = self._pass(self.data, gradients=full_batch)
-            row = self._record(totals, self._penalty())
+            totals = self._pass(
+                self.data, gradients=full_batch or diagnose, saturation=diagnose
+            )
+            diagnostics = None
+            if diagnose:
+                # The update ratios are those of the step(s) still to come.
+                diagnostics = self._diagnostics(totals, self.data, UNKNOWN_UPDATE)
+            row = self._record(totals, self._penalty(), diagnostics)
             self._keep_if_best(row, params)
+            before = self._coef_copies() if diagnose else None
             if full_batch:
                 self._step(optimizer, totals)
+                ratios = update_ratios(before, self.state.coefs) if diagnose else None
             else:
-                self._descend(optimizer, metrics=False)
+                _, _, ratios = self._descend(optimizer, metrics=False)
+            if diagnose:
+                self.state.history.amend(ratios)
+                row.update(ratios)
             return row
-        totals, penalty = self._descend(optimizer, metrics=True)
+        totals, penalty, diagnostics = self._descend(optimizer, metrics=True)
         # Validation metrics, and the weights kept as the best, are those at the
         # end of the epoch.
-        row = self._record(totals, penalty)
+        row = self._record(totals, penalty, diagnostics)
         self._keep_if_best(row, params)
         return row
 
     def _descend(self, optimizer, *, metrics):
         """Take one step per mini-batch of an epoch.
 
-        With ``metrics``, return the batches' metric sums added up and the
-        mean, weighted by rows, of the penalty at the weights each batch saw.
+        Return the batches' metric sums added up, the mean of the penalty at
+        the weights each batch saw, and the mean of the batches' diagnostics
+        (:func:`diagnostics_row`), the means weighted by rows: with
+        ``metrics``; without, None for the first two and, with diagnostics,
+        the update ratios alone (a pass over the whole set gives the rest).
         """
         settings = self.settings
+        diagnose = settings.diagnostics
         batches = batch_slices(
             self.data.X.shape[0], settings.batch_size, settings.shuffle, self.state.rng
         )
         epoch_totals, penalty_sum = None, 0.0
+        diagnostic_sums, weight_sum = {}, 0.0
         for rows in batches:
-            totals = self._pass(self.data.take(rows), metrics=metrics, gradients=True)
+            batch = self.data.take(rows)
+            totals = self._pass(
+                batch, metrics=metrics, gradients=True, saturation=diagnose and metrics
+            )
             if metrics:
                 penalty_sum += totals.weight * self._penalty()
+            if diagnose:
+                before = self._coef_copies()
             self._step(optimizer, totals)
+            if diagnose:
+                values = self._step_diagnostics(totals, batch, before, metrics)
+                weight = float(totals.weight)
+                weight_sum += weight
+                for name, value in values.items():
+                    diagnostic_sums[name] = diagnostic_sums.get(name, 0.0) + (
+                        weight * value
+                    )
             if metrics:
                 # The metric sums only: the gradients have done their work.
-                totals.grads = None
+                totals.grads = totals.saturated = None
                 if epoch_totals is None:
                     epoch_totals = totals
                 else:
                     epoch_totals += totals
+        diagnostics = None
+        if diagnose:
+            diagnostics = {
+                name: total / weight_sum for name, total in diagnostic_sums.items()
+            }
         if metrics:
-            return epoch_totals, penalty_sum / epoch_totals.weight
-        return None
+            return epoch_totals, penalty_sum / epoch_totals.weight, diagnostics
+        return None, None, diagnostics
 
     def _penalty(self, coefs=None):
         """The L2 penalty of ``coefs`` (the current weights by default)."""
@@ -327,6 +387,36 @@ class Loop:
         params, sums, alphas = self._gradient_terms(totals.grads)
         N = _network.normaliser(self.spec.loss, totals.weight, self.spec.n_outputs)
         optimizer.step_from_sums(params, sums, N, alphas)
+
+    def _coef_copies(self):
+        """Copies of the weight matrices, to measure a step by."""
+        return [copy_array(W) for W in self.state.coefs]
+
+    def _step_diagnostics(self, totals, rows, before, metrics):
+        """The diagnostics of a mini-batch's pass and step from ``before``: with
+        ``metrics``, all of them (see :func:`step_diagnostics`); without, the
+        update ratios."""
+        spec, after = self.spec, self.state.coefs
+        if not metrics:
+            return update_ratios(before, after)
+        N = _network.normaliser(spec.loss, totals.weight, spec.n_outputs)
+        values = step_diagnostics(
+            before, after, totals.grads.coefs, N, self.settings.alpha
+        )
+        values["saturated"] = _network.saturated_share(
+            totals.saturated, rows.X.shape[0], spec.activation
+        )
+        return values
+
+    def _diagnostics(self, totals, rows, ratios, coefs=None):
+        """:func:`diagnostics_row` of a pass over ``rows`` at ``coefs`` (the
+        current weights by default), with the update ratios ``ratios``."""
+        coefs = self.state.coefs if coefs is None else coefs
+        values = diagnostics_row(
+            totals, rows.X.shape[0], coefs, self.spec, self.settings.alpha
+        )
+        values.update(ratios)
+        return values
 
     def _gradient_terms(self, grads):
         """The parameters, their gradient sums ``grads`` and L2 penalties.
@@ -361,8 +451,10 @@ class Loop:
         # runs: (copies of the parameters, their Totals).
         latest, start = {}, {}
 
+        diagnose = settings.diagnostics
+
         def objective(current):
-            totals = self._pass(self.data, gradients=True)
+            totals = self._pass(self.data, gradients=True, saturation=diagnose)
             latest["point"] = ([copy_array(p) for p in current], totals)
             start.setdefault("point", latest["point"])
             _, sums, alphas = self._gradient_terms(totals.grads)
@@ -373,9 +465,16 @@ class Loop:
         def after_iteration(current):
             self.task.begin_epoch()
             copies, totals = start["point"]
-            row = self._record(totals, self._penalty(copies[: len(state.coefs)]))
+            before = copies[: len(state.coefs)]
+            diagnostics = None
+            if diagnose:
+                # The gradient at the iteration's start, the move it made.
+                ratios = update_ratios(before, state.coefs)
+                diagnostics = self._diagnostics(totals, self.data, ratios, before)
+            row = self._record(totals, self._penalty(before), diagnostics)
             self._keep_if_best(row, copies)
             state.samples_seen += self.data.X.shape[0]
+            self._snapshot()
             stop = self.stop_rule.update(row[self.monitored])
             if self.task.end_epoch() or stop:
                 raise _optimizers.StopMinimizing
@@ -385,12 +484,13 @@ class Loop:
             # evaluated last; a fresh pass only where it did not.
             copies = latest["point"][0]
             if not all(_same(a, b) for a, b in zip(copies, current)):
-                totals = self._pass(self.data, gradients=False)
+                totals = self._pass(self.data, gradients=diagnose, saturation=diagnose)
                 latest["point"] = ([copy_array(p) for p in current], totals)
             start["point"] = latest["point"]
 
         with _threads.blas_on_one_thread(), interrupt_after_epoch() as interrupt:
             self.task.begin()
+            self._snapshot()
             result = _optimizers.minimize_lbfgs(
                 objective,
                 params,
@@ -401,12 +501,13 @@ class Loop:
         if result is not None and result.nit >= max_iter and settings.tol is not None:
             self._warn_unconverged()
         self.state.optimizer_state = None
-        return self._finish()
+        return self._finish_with_snapshot()
 
     # ---------------------------------------------------------------- records
 
-    def _pass(self, data, *, metrics=True, gradients):
-        """Return the Totals of the current weights over ``data`` (Rows)."""
+    def _pass(self, data, *, metrics=True, gradients, saturation=False):
+        """Return the Totals of the current weights over ``data`` (Rows); with
+        ``saturation``, counting the saturated hidden units."""
         # A mini-batch is too small to share among threads.
         n_threads = None if self.settings.batch_size is None else 1
         return _blockwise.pass_totals(
@@ -416,16 +517,18 @@ class Loop:
             self.spec,
             metrics=metrics,
             gradients=gradients,
+            saturation=saturation,
             n_threads=n_threads,
         )
 
-    def _record(self, totals, penalty):
+    def _record(self, totals, penalty, diagnostics=None):
         """Append the metrics in ``totals`` (and on validation data) to the history.
 
         The loss includes ``penalty``, that of the weights ``totals`` come
-        from. The validation metrics are those of the current weights. Returns
-        the row, which holds ``loss`` even where the history leaves it out as
-        a copy of ``mse``.
+        from; ``diagnostics``, None or the values of :func:`diagnostics_row`,
+        follow the metrics. The validation metrics are those of the current
+        weights. Returns the row, which holds ``loss`` even where the history
+        leaves it out as a copy of ``mse``.
         """
         state, settings = self.state, self.settings
         row = history_row(totals, self.spec)
@@ -433,6 +536,8 @@ class Loop:
             # Not +=: for the squared error, loss and mse may be one 0-d array
             # of another library, which += would change in place.
             row["loss"] = row["loss"] + penalty
+        if diagnostics is not None:
+            row.update({name: diagnostics[name] for name in DIAGNOSTICS})
         if not math.isfinite(float(row["loss"])):
             raise FloatingPointError(
                 f"The training loss became {row['loss']} at iteration "
@@ -443,6 +548,8 @@ class Loop:
             val_totals = self._pass(self.validation, gradients=False)
             val_row = history_row(val_totals, self.spec)
             row.update({f"val_{name}": value for name, value in val_row.items()})
+            if self.scored:
+                row["val_score"] = float(self.settings.validation_score(state))
         row["time"] = time.perf_counter() - self.start
         recorded = dict(row)
         if self.spec.loss == "squared_error" and not settings.alpha > 0:
@@ -453,13 +560,22 @@ class Loop:
         return row
 
     def _keep_if_best(self, row, params):
-        """With early stopping, keep a copy of the best weights so far."""
+        """With early stopping, keep a copy of the best weights so far: those of
+        the lowest validation loss, or of the highest score; the first of equals.
+        """
         if not self.restores_best:
             return
-        if self.best is None or row["val_loss"] < self.best.val_loss:
+        value = row[self.monitored]
+        if self.best is None:
+            better = True
+        elif self.monitored == "val_score":
+            better = value > self.best.value
+        else:
+            better = value < self.best.value
+        if better:
             iteration = len(self.state.history) - 1
             copies = [copy_array(p) for p in params]
-            self.best = BestWeights(iteration, row["val_loss"], copies)
+            self.best = BestWeights(iteration, value, copies)
 
     # -------------------------------------------------------------- endings
 
@@ -485,6 +601,41 @@ class Loop:
             ConvergenceWarning,
         )
 
+    def _snapshot(self, *, final=False):
+        """Keep NumPy copies of the current weights when the iteration count is
+        a multiple of ``snapshot_every``, or at the end of training (``final``).
+
+        The count is that of the iterations run, over all calls: the weights
+        kept under ``n`` are those after ``n`` iterations (0: the initial ones),
+        those that a fit with ``max_iter=n`` would end on. The end of training
+        keeps the weights the estimator stores (with early stopping, the
+        restored ones) and drops the end of an earlier call that falls between
+        multiples, so that at most one entry, the last, is not a multiple.
+        """
+        every = self.settings.snapshot_every
+        if every is None:
+            return
+        state = self.state
+        iteration = len(state.history)
+        if not final and iteration % every:
+            return
+        snapshots = {} if state.snapshots is None else state.snapshots
+        if final:
+            snapshots = {i: kept for i, kept in snapshots.items() if i % every == 0}
+        # NumPy copies, for every array library: they cost no device memory,
+        # and plots and model files read them as they are.
+        snapshots[iteration] = {
+            "coefs": [np.array(to_numpy(W)) for W in state.coefs],
+            "intercepts": [np.array(to_numpy(b)) for b in state.intercepts],
+        }
+        state.snapshots = snapshots
+
+    def _finish_with_snapshot(self):
+        """:meth:`_finish`, then keep the final weights; return its result."""
+        best_iteration = self._finish()
+        self._snapshot(final=True)
+        return best_iteration
+
     def _finish(self):
         """Restore the best weights with early stopping; return their iteration.
 
@@ -497,8 +648,9 @@ class Loop:
             for param, saved in zip(self.state.all_params(), params):
                 param[...] = saved
             if iteration == 0 and len(self.state.history) > 1:
+                what = "score" if self.monitored == "val_score" else "loss"
                 warnings.warn(
-                    "The validation loss never improved on its value at "
+                    f"The validation {what} never improved on its value at "
                     "iteration 0: early stopping restored those weights after "
                     f"{len(self.state.history)} iterations. Use a smaller "
                     "learning_rate, or more validation data.",
@@ -529,6 +681,104 @@ def history_row(totals, spec):
         # 0.0 + m: a perfect fit reads 0.0, not -0.0.
         mean_loss = 0.0 + totals.loss / totals.weight
     return {"loss": mean_loss, "mse": mse, "accuracy": totals.correct / totals.weight}
+
+
+# The diagnostics' columns, in the order of the history.
+DIAGNOSTICS = (
+    "grad_norm_W1",
+    "grad_norm_W2",
+    "weight_norm_W1",
+    "weight_norm_W2",
+    "update_ratio_W1",
+    "update_ratio_W2",
+    "saturated",
+)
+# The update ratios of a row recorded before its step: filled in after it.
+UNKNOWN_UPDATE = {"update_ratio_W1": math.nan, "update_ratio_W2": math.nan}
+
+
+def frobenius_norm(A):
+    """The Frobenius norm ``sqrt(sum(A ** 2))`` of an array, as a float."""
+    xp = namespace(A)
+    if xp is np:
+        flat = A.reshape(-1)
+        return math.sqrt(float(np.dot(flat, flat)))
+    return math.sqrt(float(xp.sum(A * A)))
+
+
+def diagnostics_row(totals, n_rows, coefs, spec, alpha):
+    """The gradient and weight norms and the saturation of a pass's ``totals``.
+
+    ``totals`` come from a pass over ``n_rows`` rows at the weights ``coefs``,
+    with gradients and saturation counts. ``grad_norm_W1`` and
+    ``grad_norm_W2`` are the Frobenius norms of the mean gradient of the
+    training objective, ``sum / N + alpha * W`` (the gradient a step takes,
+    penalty included); ``weight_norm_W1`` and ``weight_norm_W2`` those of the
+    weights; ``saturated`` is :func:`._network.saturated_share`.
+    """
+    N = _network.normaliser(spec.loss, totals.weight, spec.n_outputs)
+    grads = _network.mean_gradients(coefs, totals.grads.coefs, N, [alpha, alpha])
+    return {
+        "grad_norm_W1": frobenius_norm(grads[0]),
+        "grad_norm_W2": frobenius_norm(grads[1]),
+        "weight_norm_W1": frobenius_norm(coefs[0]),
+        "weight_norm_W2": frobenius_norm(coefs[1]),
+        "saturated": _network.saturated_share(
+            totals.saturated, n_rows, spec.activation
+        ),
+    }
+
+
+def step_diagnostics(before, after, grad_sums, N, alpha):
+    """The gradient and weight norms and the update ratios of one step.
+
+    The step took the weights from ``before`` to ``after`` along the gradient
+    sums ``grad_sums`` (divided by ``N``, penalty ``alpha``). The values are
+    those of :func:`diagnostics_row` at ``before`` and of
+    :func:`update_ratios`; on NumPy arrays in C order, one compiled loop per
+    weight matrix computes them (:func:`._kernels.step_squares`).
+    """
+    if not _optimizers._compiled(list(before) + list(after), list(grad_sums)):
+        grads = _network.mean_gradients(before, grad_sums, N, [alpha, alpha])
+        values = {
+            f"grad_norm_W{index}": frobenius_norm(grad)
+            for index, grad in enumerate(grads, start=1)
+        }
+        values.update(
+            (f"weight_norm_W{index}", frobenius_norm(W))
+            for index, W in enumerate(before, start=1)
+        )
+        values.update(update_ratios(before, after))
+        return values
+    scalar = before[0].dtype.type
+    values = {}
+    for index, (old, new, total) in enumerate(zip(before, after, grad_sums), 1):
+        gradient, weight, update = _kernels.step_squares(
+            old.reshape(-1),
+            new.reshape(-1),
+            total.reshape(-1),
+            scalar(N),
+            scalar(alpha),
+        )
+        values[f"grad_norm_W{index}"] = math.sqrt(gradient)
+        values[f"weight_norm_W{index}"] = math.sqrt(weight)
+        values[f"update_ratio_W{index}"] = _ratio(math.sqrt(update), math.sqrt(weight))
+    return values
+
+
+def _ratio(step, size):
+    """``step / size``; from zero weights, any move is infinitely large, and no
+    move undefined."""
+    return step / size if size else (math.inf if step else math.nan)
+
+
+def update_ratios(before, after):
+    """``||W_after - W_before|| / ||W_before||`` of each weight matrix."""
+    ratios = {}
+    for index, (old, new) in enumerate(zip(before, after), start=1):
+        step, size = frobenius_norm(new - old), frobenius_norm(old)
+        ratios[f"update_ratio_W{index}"] = _ratio(step, size)
+    return ratios
 
 
 def _same(a, b):

@@ -4,17 +4,14 @@ The package computes its metrics and gradients as sums over blocks of rows
 (``sklearn_backprop._blockwise``), or in compiled kernels; these are the
 textbook forms, over all rows at once, built from the package's own
 elementwise pieces in ``sklearn_backprop._network``. Finite differences check
-the gradients themselves.
+the gradients themselves (``sklearn_backprop.check_gradients``, in
+``tests/test_network.py``).
 """
 
 import numpy as np
 
 from sklearn_backprop import _network
 from sklearn_backprop._spec import NetworkSpec
-
-# The finite-difference step: errors of central differences are O(STEP ** 2)
-# from truncation and O(eps / STEP) from rounding, both near 1e-10 here.
-STEP = 1e-6
 
 
 def make_spec(
@@ -105,26 +102,6 @@ def backward(X, Y, coefs, intercepts, spec, sample_weight=None, alpha=0.0):
     if intercept_sums is None:
         return coef_grads, None
     return coef_grads, [total / N for total in intercept_sums]
-
-
-def central_differences(function, params, step=STEP):
-    """``(f(p + h) - f(p - h)) / 2h`` for each entry of each parameter.
-
-    Each entry is moved in place and restored.
-    """
-    numeric = []
-    for param in params:
-        slopes = np.empty_like(param)
-        for index in np.ndindex(param.shape):
-            saved = param[index]
-            param[index] = saved + step
-            upper = function()
-            param[index] = saved - step
-            lower = function()
-            param[index] = saved
-            slopes[index] = (upper - lower) / (2 * step)
-        numeric.append(slopes)
-    return numeric
 
 
 def random_problem(seed, spec, n_samples=7, n_features=4, margin=0.0):

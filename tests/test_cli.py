@@ -545,3 +545,42 @@ def test_columns_without_values_are_dropped_and_features_required(tmp_path, caps
     table[["species", "notes"]].to_csv(only_target, index=False)
     err = run_error(["fit", str(only_target), "--target", "species"], capsys)
     assert err.endswith(f"{only_target} has no feature columns besides 'species'")
+
+
+def test_scoring_with_early_stopping_writes_val_score(tmp_path, capsys):
+    argv = ["fit", "--early-stopping", "--scoring", "f1_macro"]
+    assert main([*argv, "--output-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    history = pd.read_csv(tmp_path / "history.csv", index_col="iteration")
+    assert {"val_loss", "val_accuracy", "val_score"} <= set(history.columns)
+    model = load_model(tmp_path / "model.skops")[-1]
+    assert model.scoring == "f1_macro"
+    assert model.best_iteration_ == history["val_score"].idxmax()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "--scoring", "f1_best"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(
+        "argument --scoring: unknown scorer 'f1_best'; "
+        "sklearn.metrics.get_scorer_names() lists the names"
+    )
+
+
+def test_diagnostics_go_to_history_csv_and_png(tmp_path, monkeypatch, capsys):
+    drawn = []
+    original = sklearn_backprop.HistoryDisplay.from_estimator
+
+    def record(estimator, **kwargs):
+        display = original(estimator, **kwargs)
+        drawn.append([ax.get_title() for ax in display.ax_])
+        return display
+
+    monkeypatch.setattr(sklearn_backprop.HistoryDisplay, "from_estimator", record)
+    argv = ["fit", "--max-iter", "10", "--diagnostics"]
+    assert main([*argv, "--output-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    history = pd.read_csv(tmp_path / "history.csv", index_col="iteration")
+    assert {"grad_norm_W1", "update_ratio_W2", "saturated"} <= set(history.columns)
+    assert drawn == [
+        ["loss", "accuracy", "gradient norm", "update ratio", "saturated share"]
+    ]

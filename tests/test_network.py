@@ -1,19 +1,12 @@
 """The network math: activations, probabilities, metric sums, initial weights,
-and the backward pass against finite differences."""
+and the gradients of a pass against finite differences (check_gradients)."""
 
 import numpy as np
 import pytest
-from _reference import (
-    STEP,
-    backward,
-    central_differences,
-    make_spec,
-    objective,
-    random_problem,
-)
+from _reference import make_spec, random_problem
 from numpy.testing import assert_allclose, assert_array_equal
 
-from sklearn_backprop import _network
+from sklearn_backprop import BackpropClassifier, _network, check_gradients
 
 # Raise on overflow, division by zero and invalid operations.
 STRICT = dict(over="raise", divide="raise", invalid="raise")
@@ -86,10 +79,11 @@ OBJECTIVES = [
     ("squared_error", False),
     ("squared_error", True),
 ]
-# The finite-difference step moves a hidden pre-activation by at most
-# |x| * STEP, a few micro-units here: one this far from 0 keeps its side of
-# the ReLU's kink, so both differences see the same slope.
+# A step of check_gradients' eps moves a hidden pre-activation by at most
+# |x| * eps, a few micro-units here: one this far from 0 keeps its side of the
+# ReLU's kink, so both differences see the same slope.
 RELU_MARGIN = 1e-3
+EPS = 1e-6
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -97,37 +91,49 @@ RELU_MARGIN = 1e-3
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("loss, multilabel", OBJECTIVES)
 @pytest.mark.parametrize("activation", sorted(_network.ACTIVATIONS))
-def test_backward_matches_finite_differences(
+def test_pass_gradients_match_finite_differences(
     activation, loss, multilabel, fit_intercept, alpha, weighted
 ):
+    # The gradients training steps along (a pass, compiled kernels included
+    # for the log loss), against central differences of the training loss, by
+    # check_gradients, at weights of a normal(0, 1) draw: their biases are far
+    # from 0, and drawn with fit_intercept=False too, where they must be
+    # ignored.
     spec = make_spec(
         loss, multilabel=multilabel, activation=activation, fit_intercept=fit_intercept
     )
-    X, Y, coefs, intercepts = random_problem(0, spec, margin=RELU_MARGIN)
+    X, Y, coefs, intercepts = random_problem(0, spec, n_samples=12, margin=RELU_MARGIN)
     # The ReLU cases mean something only if both sides of the kink occur, each
     # out of the step's reach.
     Z1 = X @ coefs[0] + (intercepts[0] if fit_intercept else 0.0)
     assert (Z1 < -RELU_MARGIN).any() and (Z1 > RELU_MARGIN).any()
-    assert RELU_MARGIN > 100 * STEP * np.abs(X).max()
+    assert RELU_MARGIN > 100 * EPS * np.abs(X).max()
+    y = Y.astype(int) if multilabel else Y.argmax(axis=1)
     sample_weight = None
     if weighted:
         sample_weight = np.random.RandomState(1).uniform(0.2, 3.0, size=len(X))
+    clf = BackpropClassifier(
+        hidden_size=spec.hidden_size,
+        activation=activation,
+        loss=loss,
+        fit_intercept=fit_intercept,
+        alpha=alpha,
+        max_iter=1,
+        tol=None,
+    ).fit(X, y)
+    assert clf.spec_ == spec
+    clf.coefs_, clf.intercepts_ = coefs, intercepts
 
-    coef_grads, intercept_grads = backward(
-        X, Y, coefs, intercepts, spec, sample_weight, alpha
-    )
-    assert (intercept_grads is None) == (not fit_intercept)
-    params = coefs + (intercepts if fit_intercept else [])
-    numeric = central_differences(
-        lambda: objective(X, Y, coefs, intercepts, spec, sample_weight, alpha),
-        params,
-    )
-    analytic = coef_grads + (intercept_grads or [])
-    assert len(analytic) == len(numeric) == (4 if fit_intercept else 2)
-    for got, want in zip(analytic, numeric):
-        # atol: rounding in f(p + h) - f(p - h), a few ulps of a loss near 1,
-        # over 2h, is about 1e-10.
-        assert_allclose(got, want, rtol=1e-6, atol=1e-9)
+    result = check_gradients(clf, X, y, sample_weight=sample_weight, eps=EPS)
+    blocks = ["W1", "b1", "W2", "b2"] if fit_intercept else ["W1", "W2"]
+    assert list(result.table.index) == blocks
+    assert result.n_near_kinks == 0
+    # Rounding in L(w + eps) - L(w - eps), a few ulps of a loss near 1, over
+    # 2 eps, is about 1e-10; the compiled kernels' exponential, exact to two
+    # ulps, rounds a little more.
+    assert (result.table["max_abs_error"] < 5e-9).all(), result
+    assert result.ok, result
+    assert (result.table["rel_error"] < 1e-6).all()
 
 
 # The package's metrics, as weighted sums over rows.

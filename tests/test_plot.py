@@ -76,3 +76,53 @@ def test_matplotlib_is_imported_only_to_plot():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+# --- Diagnostics ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def diagnosed():
+    X, y = load_iris(return_X_y=True)
+    return BackpropClassifier(
+        max_iter=25, tol=None, diagnostics=True, random_state=0
+    ).fit(X, y)
+
+
+def test_diagnostics_draw_norms_and_ratios_on_log_scales(diagnosed):
+    display = HistoryDisplay.from_estimator(diagnosed, kind="diagnostics")
+    titles = [ax.get_title() for ax in display.ax_]
+    assert titles == ["gradient norm", "update ratio", "saturated share"]
+    assert [ax.get_yscale() for ax in display.ax_] == ["log", "log", "linear"]
+    history = diagnosed.history_
+    for column in ["grad_norm_W1", "grad_norm_W2", "update_ratio_W2", "saturated"]:
+        assert_array_equal(display.lines_[column].get_ydata(), history[column])
+    assert display.figure_ is display.ax_[0].figure
+
+
+def test_default_metrics_leave_the_diagnostics_out(diagnosed):
+    display = HistoryDisplay.from_estimator(diagnosed)
+    assert list(display.lines_) == ["loss", "mse", "accuracy"]
+
+
+def test_all_draws_metrics_then_diagnostics(diagnosed):
+    display = HistoryDisplay.from_estimator(
+        diagnosed, metrics=["loss", "accuracy"], kind="all"
+    )
+    assert [ax.get_title() for ax in display.ax_] == [
+        "loss",
+        "accuracy",
+        "gradient norm",
+        "update ratio",
+        "saturated share",
+    ]
+
+
+def test_diagnostics_need_a_fit_that_records_them(fitted):
+    with pytest.raises(ValueError, match="fit with diagnostics=True"):
+        HistoryDisplay.from_estimator(fitted, kind="diagnostics")
+
+
+def test_unknown_kind_is_rejected(fitted):
+    with pytest.raises(ValueError, match="kind must be one of"):
+        HistoryDisplay.from_estimator(fitted, kind="weights")

@@ -108,6 +108,9 @@ INVALID_PARAMETERS = {
     "validation_fraction": [0.0, 1.0],
     "class_weight": ["even", [1, 2]],
     "warm_start": ["yes"],
+    "diagnostics": ["yes"],
+    "snapshot_every": [0, 1.5],
+    "scoring": ["not_a_scorer", 3],
     "verbose": ["loud"],
     "random_state": ["seed"],
 }

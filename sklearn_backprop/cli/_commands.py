@@ -95,7 +95,8 @@ def run_fit(args):
             history.to_csv(path)
         # The plot shows the training loss that the table reports.
         metrics = [loss_column(history.columns), "accuracy"]
-        display = HistoryDisplay.from_estimator(clf, metrics=metrics)
+        kind = "all" if clf.diagnostics else "metrics"
+        display = HistoryDisplay.from_estimator(clf, metrics=metrics, kind=kind)
         with written_atomically(history_png) as path:
             display.figure_.savefig(path, format="png")
         save_model(model, model_file)

@@ -9,6 +9,7 @@ estimator's, it is written here, with the reason.
 import argparse
 from pathlib import Path
 
+from sklearn.metrics import get_scorer_names
 from sklearn.utils._param_validation import StrOptions
 
 from .. import BackpropClassifier, __version__
@@ -31,6 +32,8 @@ ESTIMATOR_OPTIONS = {
         "init_scale",
         "tol",
         "early_stopping",
+        "scoring",
+        "diagnostics",
         "random_state",
     ),
     "grid": ("max_iter", "random_state"),
@@ -200,6 +203,21 @@ def _add_fit(commands, defaults):
         action="store_true",
         help=f"hold out {held_out} of the training rows, stop when their loss stops "
         "improving and keep the best weights (default: off)",
+    )
+    fit.add_argument(
+        "--scoring",
+        type=_scoring,
+        default=defaults["scoring"],
+        metavar="NAME",
+        help="a scikit-learn scorer (f1_macro, balanced_accuracy, ...) to record "
+        "on the validation rows as history.csv's val_score column, and for "
+        "--early-stopping to stop on instead of the loss (default: the loss)",
+    )
+    fit.add_argument(
+        "--diagnostics",
+        action="store_true",
+        help="record gradient and weight norms, update ratios and saturated "
+        "hidden units in history.csv, drawn in history.png (default: off)",
     )
     fit.add_argument(
         "--random-state",
@@ -381,6 +399,15 @@ def _batch_size(text):
     if text in ("auto", "full"):
         return None if text == "full" else text
     return int(text)
+
+
+def _scoring(text):
+    if text not in get_scorer_names():
+        raise argparse.ArgumentTypeError(
+            f"unknown scorer {text!r}; sklearn.metrics.get_scorer_names() lists "
+            "the names"
+        )
+    return text
 
 
 def _test_size(text):
