@@ -472,7 +472,9 @@ class Loop:
                 ratios = update_ratios(before, state.coefs)
                 diagnostics = self._diagnostics(totals, self.data, ratios, before)
             row = self._record(totals, self._penalty(before), diagnostics)
-            self._keep_if_best(row, copies)
+            # The row's validation columns are those of the weights the
+            # iteration reached: those are the weights to keep.
+            self._keep_if_best(row, current)
             state.samples_seen += self.data.X.shape[0]
             self._snapshot()
             stop = self.stop_rule.update(row[self.monitored])

@@ -24,7 +24,7 @@ from _support import assert_same_model, metrics_only
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import recall_score
+from sklearn.metrics import log_loss, recall_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -642,3 +642,19 @@ def test_every_solver_and_activation_learns_iris(iris, solver, activation):
         clf.fit(X, y)
     assert clf.score(X, y) >= 0.95
     assert clf.n_iter_ == len(clf.history_) == len(clf.loss_curve_)
+
+
+def test_lbfgs_early_stopping_restores_the_weights_of_its_best_validation_row(iris):
+    X, y = iris
+    clf = BackpropClassifier(
+        solver="lbfgs", early_stopping=True, max_iter=60, n_iter_no_change=5
+    )
+    clf.set_params(hidden_size=20, alpha=0.0, random_state=0)
+    clf.fit(X[::2], y[::2], X_val=X[1::2], y_val=y[1::2])
+    val_loss = clf.history_["val_loss"].to_numpy()
+    best = clf.best_iteration_
+    assert 0 < best < len(val_loss) - 1 and val_loss[best] == val_loss.min()
+    restored = log_loss(y[1::2], clf.predict_proba(X[1::2]))
+    assert_allclose(restored, val_loss[best], rtol=1e-9)
+    # Not the weights of a neighbouring row, whose validation loss differs.
+    assert abs(val_loss[best - 1] - val_loss[best]) > 1e-6
