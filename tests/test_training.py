@@ -24,7 +24,7 @@ from _support import assert_same_model, metrics_only
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import log_loss, recall_score
+from sklearn.metrics import recall_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -654,7 +654,7 @@ def test_lbfgs_early_stopping_restores_the_weights_of_its_best_validation_row(ir
     val_loss = clf.history_["val_loss"].to_numpy()
     best = clf.best_iteration_
     assert 0 < best < len(val_loss) - 1 and val_loss[best] == val_loss.min()
-    restored = log_loss(y[1::2], clf.predict_proba(X[1::2]))
+    restored = log_loss(np.eye(3)[y[1::2]], clf.predict_proba(X[1::2]))
     assert_allclose(restored, val_loss[best], rtol=1e-9)
     # Not the weights of a neighbouring row, whose validation loss differs.
     assert abs(val_loss[best - 1] - val_loss[best]) > 1e-6
