@@ -107,7 +107,9 @@ class Totals:
     sum of their weights (see ``_training.history_row``). ``saturated``, when a
     pass counts it, holds per hidden unit the number of rows on which the unit
     is saturated (see :func:`._network.saturated_counts`), integers whose sum
-    does not depend on the order of the blocks.
+    does not depend on the order of the blocks. ``N`` is what the gradient
+    sums are divided by for the mean gradient (see
+    :func:`._network.normaliser`), which :func:`pass_totals` sets.
     """
 
     weight: float
@@ -116,9 +118,11 @@ class Totals:
     correct: float = 0.0
     grads: Gradients | None = None
     saturated: object = None
+    N: float = 0.0
 
     def __iadd__(self, other):
         self.weight += other.weight
+        self.N += other.N
         self.loss += other.loss
         self.squared_error += other.squared_error
         self.correct += other.correct
@@ -324,7 +328,15 @@ def pass_totals(
             saturation=saturation,
         )
 
-    if namespace(data.X) is not np:
+    totals = _summed(totals_of, blocks, namespace(data.X), n_threads)
+    totals.N = _network.normaliser(spec.loss, totals.weight, spec.n_outputs)
+    return totals
+
+
+def _summed(totals_of, blocks, xp, n_threads):
+    """The Totals of the ``blocks`` of an ``xp`` array added up, on up to
+    ``n_threads`` threads for NumPy."""
+    if xp is not np:
         # Other array libraries run their own threads (or a GPU) on each block.
         return _threads.sum_in_order(totals_of, blocks)
     # OpenBLAS's results depend on its number of threads, which differs from one

@@ -746,7 +746,7 @@ default=None
         if self.scoring is None or data.validation is None:
             return None
         scorer = check_scoring(self, scoring=self.scoring)
-        X_val, y_val = data.validation.X, data.validation_labels()
+        X_val, y_val = data.validation.X, data.validation_labels
         xp = namespace(X_val)
         if xp is not np and y_val.dtype.kind in "biuf":
             # Numeric labels in the library of the predictions (see predict).

@@ -66,20 +66,21 @@ class FitData:
 
     multilabel : bool
         Whether the targets are a label indicator matrix.
+
+    validation_labels : ndarray or None
+        The validation rows' targets as the user gave them, in NumPy, for a
+        scorer; None without validation rows.
     """
 
     train: Rows
     validation: Rows | None
     classes: np.ndarray
     multilabel: bool
+    validation_labels: np.ndarray | None = None
 
     def labels(self):
         """The training targets as the user gave them, for callbacks that score."""
         return self._decoded(self.train.Y)
-
-    def validation_labels(self):
-        """The validation targets as the user gave them, in NumPy, for a scorer."""
-        return self._decoded(self.validation.Y)
 
     def _decoded(self, Y):
         """The labels of the rows of the target matrix ``Y``."""
@@ -98,7 +99,8 @@ class FitData:
             kind = "a label indicator matrix" if self.multilabel else "class labels"
             raise ValueError(f"y_val must be {kind}, like y.")
         Y_val = encode(y_val, self.classes, "y_val")
-        return replace(self, validation=Rows(X_val, like(Y_val, X_val), None))
+        validation = Rows(X_val, like(Y_val, X_val), None)
+        return replace(self, validation=validation, validation_labels=y_val)
 
     def hold_out(self, fraction, rng):
         """This data with ``fraction`` of its rows held out for validation.
@@ -106,27 +108,54 @@ class FitData:
         Stratified by class for one label per row; ``rng`` draws the split.
         """
         X, Y, sample_weight = self.train
-        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        labels = self.labels()
+        weights = [] if sample_weight is None else [sample_weight]
         n_rows = X.shape[0]
         stratify = None
         if not self.multilabel:
             # Every class of the model is in the training rows (see classes_of
             # and check_same_classes).
             _check_one_per_class(fraction, n_rows, self.classes.size)
-            stratify = self.classes[to_numpy(Y).argmax(axis=1)]
+            stratify = labels
         try:
             parts = train_test_split(
-                *arrays, test_size=fraction, stratify=stratify, random_state=rng
+                X,
+                Y,
+                labels,
+                *weights,
+                test_size=fraction,
+                stratify=stratify,
+                random_state=rng,
             )
         except ValueError as exc:
             raise ValueError(
                 f"early_stopping cannot hold out validation_fraction={fraction} "
                 f"of the {n_rows} training rows: {exc} Give X_val and y_val instead."
             ) from None
-        train, held_out = parts[::2], parts[1::2]
-        if sample_weight is None:
-            train, held_out = train + [None], held_out + [None]
-        return replace(self, train=Rows(*train), validation=Rows(*held_out))
+        X, X_val, Y, Y_val, _, validation_labels, *weights = parts
+        weights, val_weights = weights or (None, None)
+        if sample_weight is not None:
+            _check_weighted_split(fraction, sample_weight, weights, val_weights)
+        return replace(
+            self,
+            train=Rows(X, Y, weights),
+            validation=Rows(X_val, Y_val, val_weights),
+            validation_labels=validation_labels,
+        )
+
+
+def _check_weighted_split(fraction, sample_weight, weights, val_weights):
+    """Refuse a hold-out split that leaves one side with no weight."""
+    for side, part in (("training", weights), ("validation", val_weights)):
+        if not float(part.sum()) > 0:
+            n_positive = int((to_numpy(sample_weight) > 0).sum())
+            raise ValueError(
+                f"early_stopping held out validation_fraction={fraction} of the "
+                f"rows, and the {side} rows it left all have zero sample_weight "
+                f"(only {n_positive} of the {sample_weight.shape[0]} rows have a "
+                "positive weight). Give X_val and y_val, or positive weights to "
+                "more rows."
+            )
 
 
 def _check_one_per_class(fraction, n_rows, n_classes):

@@ -202,8 +202,7 @@ def check_gradients(
     totals = _blockwise.pass_totals(rows, coefs, intercepts, spec, gradients=True)
     sums = list(totals.grads.coefs) + list(totals.grads.intercepts or [])
     alphas = [alpha, alpha] + [0.0] * (len(params) - 2)
-    N = _network.normaliser(spec.loss, totals.weight, spec.n_outputs)
-    analytic = _network.mean_gradients(params, sums, N, alphas)
+    analytic = _network.mean_gradients(params, sums, totals.N, alphas)
 
     def objective():
         totals = _blockwise.pass_totals(rows, coefs, intercepts, spec, gradients=False)

@@ -1,6 +1,6 @@
 """HistoryDisplay: training curves from a fitted estimator's history_."""
 
-from ._training import DIAGNOSTICS
+from ._diagnostics import DIAGNOSTICS
 
 # The panels of kind="diagnostics": title, columns and labels, log scale.
 DIAGNOSTIC_PANELS = (

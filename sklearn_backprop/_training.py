@@ -22,9 +22,16 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from . import _blockwise, _kernels, _network, _optimizers, _threads
+from . import _blockwise, _network, _optimizers, _threads
 from ._array_api import copy as copy_array
-from ._array_api import like, namespace, to_numpy
+from ._array_api import like, to_numpy
+from ._diagnostics import (
+    DIAGNOSTICS,
+    UNKNOWN_UPDATE,
+    StepMeans,
+    pass_diagnostics,
+    update_ratios,
+)
 from ._history import History
 
 
@@ -196,7 +203,7 @@ class Settings:
     # Keep a copy of the weights every this many iterations; None keeps none.
     snapshot_every: int | None = None
     # Whether history rows record gradient and weight norms, update ratios and
-    # saturated units (see diagnostics_row).
+    # saturated units (see ._diagnostics).
     diagnostics: bool = False
 
 
@@ -332,35 +339,31 @@ class Loop:
 
         Return the batches' metric sums added up, the mean of the penalty at
         the weights each batch saw, and the mean of the batches' diagnostics
-        (:func:`diagnostics_row`), the means weighted by rows: with
+        (:class:`._diagnostics.StepMeans`), the means weighted by rows: with
         ``metrics``; without, None for the first two and, with diagnostics,
         the update ratios alone (a pass over the whole set gives the rest).
         """
         settings = self.settings
-        diagnose = settings.diagnostics
         batches = batch_slices(
             self.data.X.shape[0], settings.batch_size, settings.shuffle, self.state.rng
         )
+        steps = None
+        if settings.diagnostics:
+            steps = StepMeans(self.state.coefs, self.spec, settings.alpha, metrics)
+        saturation = steps is not None and metrics
         epoch_totals, penalty_sum = None, 0.0
-        diagnostic_sums, weight_sum = {}, 0.0
         for rows in batches:
             batch = self.data.take(rows)
             totals = self._pass(
-                batch, metrics=metrics, gradients=True, saturation=diagnose and metrics
+                batch, metrics=metrics, gradients=True, saturation=saturation
             )
             if metrics:
                 penalty_sum += totals.weight * self._penalty()
-            if diagnose:
-                before = self._coef_copies()
+            if steps is not None:
+                steps.before_step()
             self._step(optimizer, totals)
-            if diagnose:
-                values = self._step_diagnostics(totals, batch, before, metrics)
-                weight = float(totals.weight)
-                weight_sum += weight
-                for name, value in values.items():
-                    diagnostic_sums[name] = diagnostic_sums.get(name, 0.0) + (
-                        weight * value
-                    )
+            if steps is not None:
+                steps.after_step(totals, batch.X.shape[0])
             if metrics:
                 # The metric sums only: the gradients have done their work.
                 totals.grads = totals.saturated = None
@@ -368,11 +371,7 @@ class Loop:
                     epoch_totals = totals
                 else:
                     epoch_totals += totals
-        diagnostics = None
-        if diagnose:
-            diagnostics = {
-                name: total / weight_sum for name, total in diagnostic_sums.items()
-            }
+        diagnostics = None if steps is None else steps.means()
         if metrics:
             return epoch_totals, penalty_sum / epoch_totals.weight, diagnostics
         return None, None, diagnostics
@@ -383,36 +382,19 @@ class Loop:
         return _network.l2_penalty(coefs, self.settings.alpha)
 
     def _step(self, optimizer, totals):
-        """Update the weights along the gradients summed in ``totals``."""
+        """Update the weights along the gradient sums in ``totals``."""
         params, sums, alphas = self._gradient_terms(totals.grads)
-        N = _network.normaliser(self.spec.loss, totals.weight, self.spec.n_outputs)
-        optimizer.step_from_sums(params, sums, N, alphas)
+        optimizer.step_from_sums(params, sums, totals.N, alphas)
 
     def _coef_copies(self):
         """Copies of the weight matrices, to measure a step by."""
         return [copy_array(W) for W in self.state.coefs]
 
-    def _step_diagnostics(self, totals, rows, before, metrics):
-        """The diagnostics of a mini-batch's pass and step from ``before``: with
-        ``metrics``, all of them (see :func:`step_diagnostics`); without, the
-        update ratios."""
-        spec, after = self.spec, self.state.coefs
-        if not metrics:
-            return update_ratios(before, after)
-        N = _network.normaliser(spec.loss, totals.weight, spec.n_outputs)
-        values = step_diagnostics(
-            before, after, totals.grads.coefs, N, self.settings.alpha
-        )
-        values["saturated"] = _network.saturated_share(
-            totals.saturated, rows.X.shape[0], spec.activation
-        )
-        return values
-
     def _diagnostics(self, totals, rows, ratios, coefs=None):
-        """:func:`diagnostics_row` of a pass over ``rows`` at ``coefs`` (the
-        current weights by default), with the update ratios ``ratios``."""
+        """The diagnostics of a pass over ``rows`` at ``coefs`` (the current
+        weights by default), with the update ratios ``ratios``."""
         coefs = self.state.coefs if coefs is None else coefs
-        values = diagnostics_row(
+        values = pass_diagnostics(
             totals, rows.X.shape[0], coefs, self.spec, self.settings.alpha
         )
         values.update(ratios)
@@ -459,8 +441,7 @@ class Loop:
             start.setdefault("point", latest["point"])
             _, sums, alphas = self._gradient_terms(totals.grads)
             loss = history_row(totals, self.spec)["loss"] + self._penalty()
-            N = _network.normaliser(self.spec.loss, totals.weight, self.spec.n_outputs)
-            return loss, _network.mean_gradients(current, sums, N, alphas)
+            return loss, _network.mean_gradients(current, sums, totals.N, alphas)
 
         def after_iteration(current):
             self.task.begin_epoch()
@@ -527,7 +508,7 @@ class Loop:
         """Append the metrics in ``totals`` (and on validation data) to the history.
 
         The loss includes ``penalty``, that of the weights ``totals`` come
-        from; ``diagnostics``, None or the values of :func:`diagnostics_row`,
+        from; ``diagnostics``, None or the values of :meth:`_diagnostics`,
         follow the metrics. The validation metrics are those of the current
         weights. Returns the row, which holds ``loss`` even where the history
         leaves it out as a copy of ``mse``.
@@ -683,104 +664,6 @@ def history_row(totals, spec):
         # 0.0 + m: a perfect fit reads 0.0, not -0.0.
         mean_loss = 0.0 + totals.loss / totals.weight
     return {"loss": mean_loss, "mse": mse, "accuracy": totals.correct / totals.weight}
-
-
-# The diagnostics' columns, in the order of the history.
-DIAGNOSTICS = (
-    "grad_norm_W1",
-    "grad_norm_W2",
-    "weight_norm_W1",
-    "weight_norm_W2",
-    "update_ratio_W1",
-    "update_ratio_W2",
-    "saturated",
-)
-# The update ratios of a row recorded before its step: filled in after it.
-UNKNOWN_UPDATE = {"update_ratio_W1": math.nan, "update_ratio_W2": math.nan}
-
-
-def frobenius_norm(A):
-    """The Frobenius norm ``sqrt(sum(A ** 2))`` of an array, as a float."""
-    xp = namespace(A)
-    if xp is np:
-        flat = A.reshape(-1)
-        return math.sqrt(float(np.dot(flat, flat)))
-    return math.sqrt(float(xp.sum(A * A)))
-
-
-def diagnostics_row(totals, n_rows, coefs, spec, alpha):
-    """The gradient and weight norms and the saturation of a pass's ``totals``.
-
-    ``totals`` come from a pass over ``n_rows`` rows at the weights ``coefs``,
-    with gradients and saturation counts. ``grad_norm_W1`` and
-    ``grad_norm_W2`` are the Frobenius norms of the mean gradient of the
-    training objective, ``sum / N + alpha * W`` (the gradient a step takes,
-    penalty included); ``weight_norm_W1`` and ``weight_norm_W2`` those of the
-    weights; ``saturated`` is :func:`._network.saturated_share`.
-    """
-    N = _network.normaliser(spec.loss, totals.weight, spec.n_outputs)
-    grads = _network.mean_gradients(coefs, totals.grads.coefs, N, [alpha, alpha])
-    return {
-        "grad_norm_W1": frobenius_norm(grads[0]),
-        "grad_norm_W2": frobenius_norm(grads[1]),
-        "weight_norm_W1": frobenius_norm(coefs[0]),
-        "weight_norm_W2": frobenius_norm(coefs[1]),
-        "saturated": _network.saturated_share(
-            totals.saturated, n_rows, spec.activation
-        ),
-    }
-
-
-def step_diagnostics(before, after, grad_sums, N, alpha):
-    """The gradient and weight norms and the update ratios of one step.
-
-    The step took the weights from ``before`` to ``after`` along the gradient
-    sums ``grad_sums`` (divided by ``N``, penalty ``alpha``). The values are
-    those of :func:`diagnostics_row` at ``before`` and of
-    :func:`update_ratios`; on NumPy arrays in C order, one compiled loop per
-    weight matrix computes them (:func:`._kernels.step_squares`).
-    """
-    if not _optimizers._compiled(list(before) + list(after), list(grad_sums)):
-        grads = _network.mean_gradients(before, grad_sums, N, [alpha, alpha])
-        values = {
-            f"grad_norm_W{index}": frobenius_norm(grad)
-            for index, grad in enumerate(grads, start=1)
-        }
-        values.update(
-            (f"weight_norm_W{index}", frobenius_norm(W))
-            for index, W in enumerate(before, start=1)
-        )
-        values.update(update_ratios(before, after))
-        return values
-    scalar = before[0].dtype.type
-    values = {}
-    for index, (old, new, total) in enumerate(zip(before, after, grad_sums), 1):
-        gradient, weight, update = _kernels.step_squares(
-            old.reshape(-1),
-            new.reshape(-1),
-            total.reshape(-1),
-            scalar(N),
-            scalar(alpha),
-        )
-        values[f"grad_norm_W{index}"] = math.sqrt(gradient)
-        values[f"weight_norm_W{index}"] = math.sqrt(weight)
-        values[f"update_ratio_W{index}"] = _ratio(math.sqrt(update), math.sqrt(weight))
-    return values
-
-
-def _ratio(step, size):
-    """``step / size``; from zero weights, any move is infinitely large, and no
-    move undefined."""
-    return step / size if size else (math.inf if step else math.nan)
-
-
-def update_ratios(before, after):
-    """``||W_after - W_before|| / ||W_before||`` of each weight matrix."""
-    ratios = {}
-    for index, (old, new) in enumerate(zip(before, after), start=1):
-        step, size = frobenius_norm(new - old), frobenius_norm(old)
-        ratios[f"update_ratio_W{index}"] = _ratio(step, size)
-    return ratios
 
 
 def _same(a, b):

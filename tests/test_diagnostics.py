@@ -12,11 +12,17 @@ from _reference import make_spec, random_problem
 from numpy.testing import assert_allclose, assert_array_equal
 from test_threads import threaded, threads  # noqa: F401 (fixtures)
 
-from sklearn_backprop import BackpropClassifier, _blockwise, _network, _training
+from sklearn_backprop import (
+    BackpropClassifier,
+    _blockwise,
+    _diagnostics,
+    _network,
+    _training,
+)
 from sklearn_backprop._fit_data import Rows
 from sklearn_backprop._spec import NetworkSpec
 
-COLUMNS = list(_training.DIAGNOSTICS)
+COLUMNS = list(_diagnostics.DIAGNOSTICS)
 ACTIVATIONS = ["logistic", "tanh", "relu"]
 
 
