@@ -747,10 +747,6 @@ default=None
             return None
         scorer = check_scoring(self, scoring=self.scoring)
         X_val, y_val = data.validation.X, data.validation_labels
-        xp = namespace(X_val)
-        if xp is not np and y_val.dtype.kind in "biuf":
-            # Numeric labels in the library of the predictions (see predict).
-            y_val = xp.asarray(y_val, device=device(X_val))
         model = copy.copy(self)
         # X_val was checked against the feature names already; the arrays the
         # scorer predicts on have none.

@@ -19,7 +19,14 @@ from sklearn.utils import compute_sample_weight
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
-from ._array_api import like, namespace, numpy_float_dtype, take_rows, to_numpy
+from ._array_api import (
+    device,
+    like,
+    namespace,
+    numpy_float_dtype,
+    take_rows,
+    to_numpy,
+)
 
 # Features whose root mean square exceeds this are far from standardised (whose
 # is 1): they push sigmoid units into saturation, where their gradients vanish.
@@ -67,9 +74,10 @@ class FitData:
     multilabel : bool
         Whether the targets are a label indicator matrix.
 
-    validation_labels : ndarray or None
-        The validation rows' targets as the user gave them, in NumPy, for a
-        scorer; None without validation rows.
+    validation_labels : array or None
+        The validation rows' targets as the user gave them, for a scorer:
+        numeric labels in the library of ``X`` (that of the predictions),
+        others in NumPy; None without validation rows.
     """
 
     train: Rows
@@ -100,7 +108,9 @@ class FitData:
             raise ValueError(f"y_val must be {kind}, like y.")
         Y_val = encode(y_val, self.classes, "y_val")
         validation = Rows(X_val, like(Y_val, X_val), None)
-        return replace(self, validation=validation, validation_labels=y_val)
+        return replace(
+            self, validation=validation, validation_labels=_labels_like(y_val, X_val)
+        )
 
     def hold_out(self, fraction, rng):
         """This data with ``fraction`` of its rows held out for validation.
@@ -140,8 +150,16 @@ class FitData:
             self,
             train=Rows(X, Y, weights),
             validation=Rows(X_val, Y_val, val_weights),
-            validation_labels=validation_labels,
+            validation_labels=_labels_like(validation_labels, X_val),
         )
+
+
+def _labels_like(labels, X):
+    """Numeric ``labels`` in the library of ``X``, as the predictions on ``X``
+    will be; other labels (strings, objects) as they are."""
+    if namespace(X) is np or labels.dtype.kind not in "biuf":
+        return labels
+    return namespace(X).asarray(labels, device=device(X))
 
 
 def _check_weighted_split(fraction, sample_weight, weights, val_weights):
