@@ -452,10 +452,14 @@ class Loop:
                 # The gradient at the iteration's start, the move it made.
                 ratios = update_ratios(before, state.coefs)
                 diagnostics = self._diagnostics(totals, self.data, ratios, before)
-            row = self._record(totals, self._penalty(before), diagnostics)
-            # The row's validation columns are those of the weights the
-            # iteration reached: those are the weights to keep.
+            # Every column of the row, training and validation, is that of the
+            # weights the iteration started from, and so are the weights kept
+            # as the best: the row is recorded with them in place.
+            reached = [copy_array(p) for p in current]
+            _assign(current, copies)
+            row = self._record(totals, self._penalty(), diagnostics)
             self._keep_if_best(row, current)
+            _assign(current, reached)
             state.samples_seen += self.data.X.shape[0]
             self._snapshot()
             stop = self.stop_rule.update(row[self.monitored])
@@ -664,6 +668,12 @@ def history_row(totals, spec):
         # 0.0 + m: a perfect fit reads 0.0, not -0.0.
         mean_loss = 0.0 + totals.loss / totals.weight
     return {"loss": mean_loss, "mse": mse, "accuracy": totals.correct / totals.weight}
+
+
+def _assign(params, values):
+    """Write ``values`` into the arrays ``params``, in place."""
+    for param, value in zip(params, values):
+        param[...] = value
 
 
 def _same(a, b):

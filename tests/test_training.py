@@ -656,5 +656,10 @@ def test_lbfgs_early_stopping_restores_the_weights_of_its_best_validation_row(ir
     assert 0 < best < len(val_loss) - 1 and val_loss[best] == val_loss.min()
     restored = log_loss(np.eye(3)[y[1::2]], clf.predict_proba(X[1::2]))
     assert_allclose(restored, val_loss[best], rtol=1e-9)
+    # The row's training loss is that of the same weights.
+    trained = log_loss(np.eye(3)[y[::2]], clf.predict_proba(X[::2]))
+    assert_allclose(trained, clf.history_["loss"][best], rtol=1e-9)
+    assert clf.best_validation_score_ == clf.history_["val_accuracy"][best]
+    assert clf.best_validation_score_ == clf.score(X[1::2], y[1::2])
     # Not the weights of a neighbouring row, whose validation loss differs.
     assert abs(val_loss[best - 1] - val_loss[best]) > 1e-6
