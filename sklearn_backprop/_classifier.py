@@ -288,11 +288,12 @@ default="constant"
         set for the weights at the start of that iteration (full batch, or
         ``epoch_metrics="exact"``), or their mean over the epoch's mini-batches
         (``epoch_metrics="batches"``, the default; see there): ``loss``
-        (the training objective, penalty included; present unless it equals
-        ``mse``), ``mse`` (the tutorial's squared error of the outputs against
-        one-hot targets), ``accuracy``; with validation data ``val_loss``,
-        ``val_mse`` and ``val_accuracy`` (no penalty), and with ``scoring``
-        ``val_score``; and ``time``, seconds of training since the first fit.
+        (the training objective, penalty included; for the squared error
+        without penalty, equal to ``mse``), ``mse`` (the tutorial's squared
+        error of the outputs against one-hot targets), ``accuracy``; with
+        validation data ``val_loss``, ``val_mse`` and ``val_accuracy`` (no
+        penalty), and with ``scoring`` ``val_score``; and ``time``, seconds of
+        training since the first fit.
 
     best_iteration_ : int or None
         With ``early_stopping``, the iteration whose weights were restored: the
@@ -301,8 +302,7 @@ default="constant"
 
     loss_curve_ : list of float
         The training loss of each iteration, penalty included: the ``loss``
-        column of ``history_`` (``mse`` for the squared error), as in
-        MLPClassifier.
+        column of ``history_``, as in MLPClassifier.
 
     loss_ : float
         The last value of ``loss_curve_``.
@@ -728,9 +728,10 @@ default=None
             best_iteration = loop.run_lbfgs(n_epochs)
         else:
             best_iteration = loop.run_epochs(self._optimizer(state), n_epochs)
-        for name, value in attributes().items():
+        scored = settings.validation_score is not None
+        final = fitted_attributes(spec, state, data.classes, best_iteration, scored)
+        for name, value in final.items():
             setattr(self, name, value)
-        self.best_iteration_ = best_iteration
         task.end()
         return self
 
@@ -766,47 +767,6 @@ default=None
         """Training metrics, one row per iteration."""
         check_is_fitted(self)
         return self._history.to_frame()
-
-    # MLPClassifier's fitted attributes, read from the history.
-
-    @property
-    def loss_curve_(self):
-        """The training loss of each iteration, penalty included."""
-        check_is_fitted(self)
-        return self._history.loss_curve()
-
-    @property
-    def loss_(self):
-        """The training loss of the last iteration."""
-        return self.loss_curve_[-1]
-
-    @property
-    def best_loss_(self):
-        """The lowest training loss; None with early stopping."""
-        return None if self._monitors_validation() else min(self.loss_curve_)
-
-    @property
-    def validation_scores_(self):
-        """Validation score (``scoring``'s, else the accuracy) of each iteration,
-        with early stopping; None otherwise."""
-        if not self._monitors_validation():
-            return None
-        columns = self._history.columns
-        scored = self.scoring is not None and "val_score" in columns
-        return list(columns["val_score" if scored else "val_accuracy"])
-
-    @property
-    def best_validation_score_(self):
-        """The validation score of the restored weights, or None."""
-        if not self._monitors_validation():
-            return None
-        return self.validation_scores_[self.best_iteration_]
-
-    def _monitors_validation(self):
-        """Whether the last fit stopped early on validation data (and restored
-        the best weights)."""
-        check_is_fitted(self)
-        return self.best_iteration_ is not None
 
     # --------------------------------------------------------------- prediction
 
@@ -939,13 +899,16 @@ default=None
         return self.spec_.hidden_size
 
 
-def fitted_attributes(spec, state, classes):
+def fitted_attributes(spec, state, classes, best_iteration=None, scored=False):
     """The estimator's fitted attributes for a training state, by name.
 
     What ``fit`` stores, and what scikit-learn's callbacks rebuild the
-    estimator from at each epoch.
+    estimator from at each epoch. ``best_iteration`` and ``scored`` are those
+    of :func:`curve_attributes`: known at the end of training.
     """
     return {
+        **curve_attributes(state.history, best_iteration, scored),
+        "best_iteration_": best_iteration,
         "classes_": classes,
         "spec_": spec,
         "coefs_": state.coefs,
@@ -960,6 +923,30 @@ def fitted_attributes(spec, state, classes):
         "_rng": state.rng,
         "snapshots_": state.snapshots,
     }
+
+
+def curve_attributes(history, best_iteration, scored):
+    """MLPClassifier's fitted attributes read from the history, by name.
+
+    ``best_iteration`` is the iteration of the weights early stopping
+    restored, or None; ``scored`` whether the validation rows were scored
+    with ``scoring`` (column ``val_score``) rather than the accuracy.
+    """
+    loss_curve = history.loss_curve()
+    attributes = {
+        "loss_curve_": loss_curve,
+        "loss_": loss_curve[-1] if loss_curve else None,
+        "best_loss_": None,
+        "validation_scores_": None,
+        "best_validation_score_": None,
+    }
+    if best_iteration is None:
+        attributes["best_loss_"] = min(loss_curve, default=None)
+    else:
+        scores = list(history.columns["val_score" if scored else "val_accuracy"])
+        attributes["validation_scores_"] = scores
+        attributes["best_validation_score_"] = scores[best_iteration]
+    return attributes
 
 
 def _copied_snapshots(estimator):

@@ -8,6 +8,7 @@ the passes read.
 """
 
 import math
+import numbers
 import warnings
 from dataclasses import dataclass, replace
 from typing import NamedTuple
@@ -203,6 +204,14 @@ def training_data(X, y, sample_weight, classes, class_weight):
     """
     warn_if_unscaled(X)
     dtype = numpy_float_dtype(X)
+    source = " times ".join(
+        name
+        for name, value in [
+            ("sample_weight", sample_weight),
+            ("class_weight", class_weight),
+        ]
+        if value is not None
+    )
     if sample_weight is not None:
         sample_weight = _check_sample_weight(
             to_numpy(sample_weight), X, dtype=dtype, ensure_non_negative=True
@@ -210,16 +219,47 @@ def training_data(X, y, sample_weight, classes, class_weight):
     if class_weight is not None:
         if y.ndim == 2:
             raise ValueError("class_weight is not supported for multilabel y.")
+        _check_class_weight(class_weight)
         class_weights = compute_sample_weight(class_weight, y).astype(dtype)
         sample_weight = (
             class_weights if sample_weight is None else sample_weight * class_weights
         )
     if sample_weight is not None:
-        if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum.")
+        _check_total_weight(sample_weight, source)
         sample_weight = like(sample_weight, X)
     Y = like(encode(y, classes, "y"), X)
     return FitData(Rows(X, Y, sample_weight), None, classes, multilabel=y.ndim == 2)
+
+
+def _check_class_weight(class_weight):
+    """Refuse class weights that are not finite and non-negative numbers."""
+    if not isinstance(class_weight, dict):
+        return  # "balanced", which the parameter validation allows
+    bad = {
+        label: weight
+        for label, weight in class_weight.items()
+        if not isinstance(weight, numbers.Real)
+        or not math.isfinite(weight)
+        or weight < 0
+    }
+    if bad:
+        raise ValueError(
+            "class_weight must give each class a finite, non-negative weight; "
+            f"got {bad}."
+        )
+
+
+def _check_total_weight(sample_weight, source):
+    """Refuse row weights (from ``source``, for the message) whose total is
+    zero or overflows."""
+    total = float(sample_weight.sum())
+    if total > 0 and math.isfinite(total):
+        return
+    problem = "overflows" if total > 0 else "is zero"
+    raise ValueError(
+        f"The total weight of the training rows ({source}) {problem}: give "
+        "some rows a positive weight, and keep the weights' sum finite."
+    )
 
 
 def checked_labels(y, name):

@@ -49,8 +49,8 @@ class History:
                 column.append(math.nan)
 
     def loss_curve(self):
-        """The training loss of each iteration: see :func:`loss_column`."""
-        return list(self.columns[loss_column(self.columns)])
+        """The training loss of each iteration, penalty included."""
+        return list(self.columns.get("loss", []))
 
     def last(self, name, default=0.0):
         """Return the last value of a column, or ``default`` when there is none."""

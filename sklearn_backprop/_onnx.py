@@ -9,6 +9,7 @@ package does not pay for them.
 """
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from ._array_api import to_numpy
 from ._classifier import BackpropClassifier
@@ -31,6 +32,9 @@ def register_onnx_converter():
     input is double. skl2onnx's options ``zipmap`` (probabilities as a list of
     dictionaries by default, ``False`` for a matrix) and ``nocl`` (class
     indices instead of labels) apply.
+
+    Converting an unfitted estimator raises scikit-learn's
+    :class:`~sklearn.exceptions.NotFittedError`, as its ``predict`` does.
 
     Raises
     ------
@@ -62,7 +66,26 @@ def register_onnx_converter():
         ALIAS,
         output_shapes,
         convert,
+        parser=parse,
         options={"zipmap": [True, False, "columns"], "nocl": [False, True]},
+    )
+
+
+def parse(scope, model, inputs, custom_parsers=None):
+    """skl2onnx's parser: the outputs of skl2onnx's classifiers, for a fitted model.
+
+    skl2onnx calls it first, before it reads anything of the model.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``model`` is not fitted.
+    """
+    from skl2onnx._parse import _parse_sklearn_classifier
+
+    check_is_fitted(model)
+    return _parse_sklearn_classifier(
+        scope, model, inputs, custom_parsers=custom_parsers
     )
 
 
@@ -130,10 +153,21 @@ def _probabilities(graph, model, X, output):
     if model.spec_.multilabel:
         return graph.node("Sigmoid", [Z2], output)
     # Sigmoid outputs of one-label problems, normalised as predict_proba does:
-    # the softmax of log s_j = -softplus(-z_j), finite where every s_j
-    # underflows to zero.
-    log_s = graph.node("Neg", [graph.node("Softplus", [graph.node("Neg", [Z2])])])
-    return graph.node("Softmax", [log_s], output, axis=1)
+    # the softmax of the log-sigmoids, finite where every s_j underflows to zero.
+    return graph.node("Softmax", [_log_sigmoid(graph, Z2)], output, axis=1)
+
+
+def _log_sigmoid(graph, Z):
+    """Add ``log(sigmoid(z)) = min(z, 0) - log(1 + exp(-|z|))``; return its name.
+
+    Finite for every finite z, and made of operators that onnxruntime computes
+    in double as in float, which its ``Softplus`` is not.
+    """
+    zero = graph.constant(np.array(0, dtype=graph.dtype))
+    one = graph.constant(np.array(1, dtype=graph.dtype))
+    decay = graph.node("Exp", [graph.node("Neg", [graph.node("Abs", [Z])])])
+    log_term = graph.node("Log", [graph.node("Add", [decay, one])])
+    return graph.node("Sub", [graph.node("Min", [Z, zero]), log_term])
 
 
 def _labels(graph, model, proba, output, options):

@@ -357,6 +357,9 @@ class Loop:
             totals = self._pass(
                 batch, metrics=metrics, gradients=True, saturation=saturation
             )
+            if batch.sample_weight is not None and not totals.weight > 0:
+                # Rows of zero weight only: the batch adds nothing, nor steps.
+                continue
             if metrics:
                 penalty_sum += totals.weight * self._penalty()
             if steps is not None:
@@ -443,23 +446,27 @@ class Loop:
             loss = history_row(totals, self.spec)["loss"] + self._penalty()
             return loss, _network.mean_gradients(current, sums, totals.N, alphas)
 
-        def after_iteration(current):
-            self.task.begin_epoch()
+        def record_start(current):
+            """Record the row of the iteration that took the parameters from
+            the start point to ``current``: every column, training and
+            validation, is that of the start point, and so are the weights
+            kept as the best (the row is recorded with them in place)."""
             copies, totals = start["point"]
-            before = copies[: len(state.coefs)]
             diagnostics = None
             if diagnose:
-                # The gradient at the iteration's start, the move it made.
+                before = copies[: len(state.coefs)]
                 ratios = update_ratios(before, state.coefs)
                 diagnostics = self._diagnostics(totals, self.data, ratios, before)
-            # Every column of the row, training and validation, is that of the
-            # weights the iteration started from, and so are the weights kept
-            # as the best: the row is recorded with them in place.
             reached = [copy_array(p) for p in current]
             _assign(current, copies)
             row = self._record(totals, self._penalty(), diagnostics)
             self._keep_if_best(row, current)
             _assign(current, reached)
+            return row
+
+        def after_iteration(current):
+            self.task.begin_epoch()
+            row = record_start(current)
             state.samples_seen += self.data.X.shape[0]
             self._snapshot()
             stop = self.stop_rule.update(row[self.monitored])
@@ -485,8 +492,12 @@ class Loop:
                 tol=0.0 if settings.tol is None else settings.tol,
                 after_iteration=after_iteration,
             )
-        if result is not None and result.nit >= max_iter and settings.tol is not None:
-            self._warn_unconverged()
+        if result is not None:
+            if result.nit == 0 and "point" in start:
+                # No iteration ended: the history keeps the start point SciPy
+                # evaluated.
+                record_start(params)
+            self._warn_lbfgs_stop(result, max_iter)
         self.state.optimizer_state = None
         return self._finish_with_snapshot()
 
@@ -514,8 +525,7 @@ class Loop:
         The loss includes ``penalty``, that of the weights ``totals`` come
         from; ``diagnostics``, None or the values of :meth:`_diagnostics`,
         follow the metrics. The validation metrics are those of the current
-        weights. Returns the row, which holds ``loss`` even where the history
-        leaves it out as a copy of ``mse``.
+        weights. Returns the row.
         """
         state, settings = self.state, self.settings
         row = history_row(totals, self.spec)
@@ -538,12 +548,9 @@ class Loop:
             if self.scored:
                 row["val_score"] = float(self.settings.validation_score(state))
         row["time"] = time.perf_counter() - self.start
-        recorded = dict(row)
-        if self.spec.loss == "squared_error" and not settings.alpha > 0:
-            del recorded["loss"]  # the same as mse: see _history.loss_column
-        state.history.record(recorded)
+        state.history.record(row)
         if settings.verbose:
-            print(progress_line(len(state.history) - 1, recorded))
+            print(progress_line(len(state.history) - 1, row))
         return row
 
     def _keep_if_best(self, row, params):
@@ -587,6 +594,19 @@ class Loop:
             f"tol={self.settings.tol}; increase max_iter or tol.",
             ConvergenceWarning,
         )
+
+    def _warn_lbfgs_stop(self, result, max_iter):
+        """Warn where SciPy's L-BFGS ``result`` is no convergence."""
+        if result.nit >= max_iter:
+            self._warn_unconverged()
+        elif not result.success:
+            reason = str(result.message).rstrip(": .")
+            warnings.warn(
+                f"L-BFGS stopped after {result.nit} iterations without "
+                f"converging ({reason}). Scale the features (for instance with "
+                "StandardScaler) or use another solver.",
+                ConvergenceWarning,
+            )
 
     def _snapshot(self, *, final=False):
         """Keep NumPy copies of the current weights when the iteration count is

@@ -86,7 +86,7 @@ def test_history_before_fit_raises_not_fitted():
     "loss, columns",
     [
         ("log_loss", ["loss", "mse", "accuracy", "time"]),
-        ("squared_error", ["mse", "accuracy", "time"]),
+        ("squared_error", ["loss", "mse", "accuracy", "time"]),
     ],
 )
 def test_history_columns_and_length(iris, loss, columns):

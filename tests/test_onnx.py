@@ -15,12 +15,14 @@ import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_iris, make_classification
-from sklearn.pipeline import make_pipeline
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklearn_backprop import BackpropClassifier, register_onnx_converter
 from sklearn_backprop._array_api import to_numpy
 from sklearn_backprop.cli import main
+from sklearn_backprop.cli._export import onnx_pipeline
 
 if os.environ.get("SKLEARN_BACKPROP_REQUIRE_ONNX") == "1":
     import onnxruntime as ort
@@ -35,6 +37,8 @@ from skl2onnx.common.data_types import (  # noqa: E402
 
 # Probabilities in float32: a few units in the last place of each product.
 FLOAT32_TOLERANCE = 1e-5
+# Relative differences of the probabilities, by the precision of the input.
+RELATIVE_TOLERANCE = {np.float32: 1e-4, np.float64: 1e-6}
 
 
 @pytest.fixture(autouse=True)
@@ -64,25 +68,47 @@ def assert_same_labels(labels, expected, proba):
     assert_array_equal(labels[clear], expected[clear])
 
 
+def make_target(kind, X, y):
+    """A target of ``kind`` from the iris features ``X`` and labels ``y``."""
+    if kind == "binary":
+        return (y == 2).astype(int)
+    if kind == "multilabel":
+        return np.column_stack([y == 0, y == 2, X[:, 0] > 0]).astype(int)
+    return y
+
+
+def assert_same_indicators(labels, expected, proba):
+    """Label indicators agree wherever the probability is not near 1/2."""
+    clear = np.abs(proba - 0.5) > 1e-4
+    assert_array_equal(labels[clear], expected[clear])
+
+
+@pytest.mark.filterwarnings("ignore:BackpropClassifier reached max_iter")
 @pytest.mark.parametrize("activation", ["logistic", "tanh", "relu"])
 @pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_labels_and_probabilities_match_the_estimator(
-    iris, activation, loss, fit_intercept
+    iris, activation, loss, target, fit_intercept, dtype
 ):
+    # Every network the estimator fits loads in onnxruntime, in both precisions.
     X, y = iris
     model = BackpropClassifier(
         activation=activation,
         loss=loss,
         fit_intercept=fit_intercept,
-        max_iter=30,
+        max_iter=20,
         random_state=0,
-    ).fit(X, y)
-    labels, proba = run_onnx(model, X, zipmap=False)
+    ).fit(X, make_target(target, X, y))
+    labels, proba = run_onnx(model, X, dtype=dtype, zipmap=False)
     expected = model.predict_proba(X)
-    assert proba.dtype == np.float32
-    assert_allclose(proba, expected, atol=FLOAT32_TOLERANCE)
-    assert_same_labels(labels, model.predict(X), expected)
+    assert proba.dtype == dtype
+    assert_allclose(proba, expected, rtol=RELATIVE_TOLERANCE[dtype])
+    if model.spec_.multilabel:
+        assert_same_indicators(labels, model.predict(X), expected)
+    else:
+        assert_same_labels(labels, model.predict(X), expected)
 
 
 def test_zero_biases_add_no_node(iris):
@@ -158,8 +184,7 @@ def test_multilabel(iris):
     labels, proba = run_onnx(model, X, zipmap=False)
     expected = model.predict_proba(X)
     assert_allclose(proba, expected, atol=FLOAT32_TOLERANCE)
-    clear = np.abs(expected - 0.5) > 1e-4
-    assert_array_equal(labels[clear], model.predict(X)[clear])
+    assert_same_indicators(labels, model.predict(X), expected)
     assert labels.shape == Y.shape
 
 
@@ -206,13 +231,28 @@ def test_inside_a_pipeline_with_column_preparation(iris):
     assert_same_labels(labels, pipeline.predict(table), expected)
 
 
-def test_unfitted_model_is_refused():
-    # skl2onnx's classifier parser asks for classes_ before the converter runs.
-    with pytest.raises(RuntimeError, match="number of classes"):
-        skl2onnx.to_onnx(BackpropClassifier(), np.zeros((1, 4), dtype=np.float32))
+@pytest.mark.parametrize(
+    "options", [None, {"zipmap": False}, {"zipmap": "columns", "nocl": True}]
+)
+def test_unfitted_model_is_refused(options):
+    # Refused as predict refuses it, before skl2onnx looks for its classes.
+    with pytest.raises(NotFittedError):
+        skl2onnx.to_onnx(
+            BackpropClassifier(),
+            np.zeros((1, 4), dtype=np.float32),
+            options=options,
+        )
+
+
+def test_unfitted_model_in_a_pipeline_is_refused(iris):
+    X, _ = iris
+    pipeline = make_pipeline(StandardScaler().fit(X), BackpropClassifier())
+    with pytest.raises(NotFittedError):
+        skl2onnx.to_onnx(pipeline, X[:1].astype(np.float32))
 
 
 def test_registering_again_changes_nothing(iris):
+    from skl2onnx._parse import sklearn_parsers_map
     from skl2onnx.common._registration import _converter_pool, _shape_calculator_pool
 
     X, y = iris
@@ -224,7 +264,8 @@ def test_registering_again_changes_nothing(iris):
     def registration():
         converter = _converter_pool[alias]
         options = converter.get_allowed_options()
-        return converter._fct, options, _shape_calculator_pool[alias]
+        parser = sklearn_parsers_map[BackpropClassifier]
+        return converter._fct, options, _shape_calculator_pool[alias], parser
 
     before_registration = registration()
     register_onnx_converter()
@@ -315,6 +356,16 @@ def test_export_command_writes_a_model_that_predicts_alike(
     assert_same_labels(labels, model.predict(table), expected)
     # The rows with a missing value are filled as predict fills them.
     assert_array_equal(labels[[3, 5]], model.predict(table.iloc[[3, 5]]))
+
+
+def test_export_of_an_unfitted_classifier_is_refused(model_file):
+    from sklearn_backprop._model_files import load_model
+
+    path, _ = model_file
+    model = load_model(path)
+    unfitted = Pipeline([model.steps[0], ("classifier", BackpropClassifier())])
+    with pytest.raises(NotFittedError):
+        onnx_pipeline(unfitted)
 
 
 def test_export_refuses_to_overwrite(model_file, tmp_path, capsys):

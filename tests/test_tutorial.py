@@ -58,7 +58,9 @@ def test_history_equals_the_tutorial_loop_row_by_row(tutorial_split, tutorial_fi
 def test_tutorial_reference_figures(tutorial_split, tutorial_fit):
     _, X_test, _, y_test = tutorial_split
     history = tutorial_fit.history_
-    assert list(history.columns) == ["mse", "accuracy", "time"]
+    assert list(history.columns) == ["loss", "mse", "accuracy", "time"]
+    # The tutorial's loss is its squared error, without a penalty.
+    assert history["loss"].equals(history["mse"])
     # Hard-coded figures hold to a relative 1e-12: NumPy's exp takes other SIMD
     # paths on other CPUs (AVX-512 ends at 0.060953950202724594).
     assert_allclose(history["mse"].iloc[0], 0.1391001853580335, rtol=1e-12)
