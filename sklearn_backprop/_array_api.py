@@ -65,6 +65,23 @@ def to_numpy(array):
     return np.asarray(array)
 
 
+def on_host(value):
+    """``value`` with every Array API array in it, inside lists, tuples and
+    dicts too, made a NumPy array on the host (see :func:`to_numpy`); the
+    same object where it holds none."""
+    if isinstance(value, (list, tuple)):
+        converted = [on_host(item) for item in value]
+        if all(new is old for new, old in zip(converted, value)):
+            return value
+        return type(value)(converted)
+    if isinstance(value, dict):
+        converted = {key: on_host(item) for key, item in value.items()}
+        if all(converted[key] is item for key, item in value.items()):
+            return value
+        return converted
+    return to_numpy(value)
+
+
 def take_rows(array, rows):
     """Return the rows of ``array`` selected by a slice or a NumPy index array."""
     if isinstance(rows, slice):
@@ -97,8 +114,9 @@ def float_dtypes(X):
     return [xp.float64, xp.float32]
 
 
-def check_same_library(X, reference, method):
-    """Refuse ``X`` from another array library or device than the fitted weights.
+def check_same_library(X, reference, what, reference_name="the data passed to fit"):
+    """Refuse ``X`` (named ``what``) from another array library or device than
+    ``reference``: the fitted weights, or other data (``reference_name``).
 
     Only with scikit-learn's array API dispatch on: without it every input is
     converted to NumPy, as the weights are.
@@ -114,7 +132,12 @@ def check_same_library(X, reference, method):
     if X_xp is fitted_xp and X_device == device(reference):
         return
     raise ValueError(
-        f"Inputs passed to {method} must use the same namespace and the same "
-        f"device as those passed to fit: fitted with {fitted_xp.__name__} on "
-        f"{device(reference)}, got {X_xp.__name__} on {X_device}."
+        f"{what} must use the same namespace and the same device as "
+        f"{reference_name}: {_short_name(fitted_xp)} on {device(reference)}, "
+        f"got {_short_name(X_xp)} on {X_device}."
     )
+
+
+def _short_name(xp):
+    """A namespace's library name: ``torch`` for array_api_compat's wrapper."""
+    return xp.__name__.rsplit(".", 1)[-1]

@@ -23,7 +23,14 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _fit_data, _network, _optimizers, _prediction
-from ._array_api import check_same_library, device, float_dtypes, namespace, to_numpy
+from ._array_api import (
+    check_same_library,
+    device,
+    float_dtypes,
+    namespace,
+    on_host,
+    to_numpy,
+)
 from ._array_api import copy as copy_array
 from ._callbacks import CallbackSupportMixin, FitTask
 from ._spec import NetworkSpec
@@ -506,6 +513,14 @@ default="constant"
         tags.array_api_support = True
         return tags
 
+    def __getstate__(self):
+        """The attributes to pickle or save, arrays of other libraries than
+        NumPy (a model fitted on PyTorch or CuPy arrays) copied to NumPy on
+        the host: a saved model loads where that library or device is absent,
+        and skops, which stores NumPy arrays only, can save it."""
+        state = super().__getstate__()
+        return {name: on_host(value) for name, value in state.items()}
+
     # ------------------------------------------------------------------ fitting
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -542,11 +557,14 @@ default=None
         if (X_val is None) != (y_val is None):
             raise ValueError("X_val and y_val must be given together.")
         continuing = self.warm_start and hasattr(self, "coefs_")
-        X, y = self._validate_training_data(X, y, continuing, "warm_start=True")
+        X, y = self._validate_training_data(
+            X, y, continuing, "BackpropClassifier.fit() with warm_start=True"
+        )
         if continuing:
             _fit_data.check_same_classes(y, self.classes_)
         classes = self.classes_ if continuing else _fit_data.classes_of(y)
         if X_val is not None:
+            check_same_library(X_val, X, "X_val", reference_name="X")
             X_val = validate_data(
                 self, X_val, reset=False, accept_sparse="csr", dtype=X.dtype, order="C"
             )
@@ -599,7 +617,9 @@ default=None
             The updated estimator.
         """
         continuing = hasattr(self, "coefs_")
-        X, y = self._validate_training_data(X, y, continuing, "partial_fit")
+        X, y = self._validate_training_data(
+            X, y, continuing, "BackpropClassifier.partial_fit()"
+        )
         if self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' is not supported by partial_fit, which "
@@ -618,15 +638,19 @@ default=None
         labels come to NumPy, where the classes are found and encoded. Training
         that continues (``how``) must keep the network and the kind of target.
         """
+        dtype = float_dtypes(X)
         if continuing:
             self._check_same_network(how)
+            check_same_library(X, self.coefs_[0], f"X passed to {how}")
+            # The fitted weights' dtype: the steps cannot mix two.
+            dtype = self.coefs_[0].dtype
         X, y = validate_data(
             self,
             X,
             y,
             reset=not continuing,
             accept_sparse="csr",
-            dtype=float_dtypes(X),
+            dtype=dtype,
             order="C",
             multi_output=True,
         )
@@ -806,7 +830,9 @@ default=None
     def _probabilities(self, X, *, log, method):
         """Validate ``X`` and return its class probabilities, or their logs."""
         check_is_fitted(self)
-        check_same_library(X, self.coefs_[0], f"BackpropClassifier.{method}()")
+        check_same_library(
+            X, self.coefs_[0], f"X passed to BackpropClassifier.{method}()"
+        )
         X = validate_data(
             self, X, reset=False, accept_sparse="csr", dtype=float_dtypes(X)
         )
@@ -829,7 +855,9 @@ default=None
             the indicator matrix of labels whose probability exceeds 0.5.
         """
         check_is_fitted(self)
-        check_same_library(X, self.coefs_[0], "BackpropClassifier.predict()")
+        check_same_library(
+            X, self.coefs_[0], "X passed to BackpropClassifier.predict()"
+        )
         proba = self.predict_proba(X)
         xp = namespace(proba)
         if self.spec_.multilabel:
@@ -882,7 +910,9 @@ default=None
         ['backpropclassifier0', 'backpropclassifier1', 'backpropclassifier2']
         """
         check_is_fitted(self)
-        check_same_library(X, self.coefs_[0], "BackpropClassifier.transform()")
+        check_same_library(
+            X, self.coefs_[0], "X passed to BackpropClassifier.transform()"
+        )
         X = validate_data(
             self, X, reset=False, accept_sparse="csr", dtype=float_dtypes(X)
         )

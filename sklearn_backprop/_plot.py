@@ -25,10 +25,10 @@ class HistoryDisplay:
     history : pandas.DataFrame
         Per-iteration metrics, such as a fitted estimator's ``history_``.
 
-    metrics : list of str, default=None
+    metrics : str or list of str, default=None
         Columns to plot, one axes each, with their validation columns on the
-        same axes; None plots every training metric (not ``time`` nor the
-        diagnostics).
+        same axes; a string is one column; None plots every training metric
+        (not ``time`` nor the diagnostics).
 
     kind : {"metrics", "diagnostics", "all"}, default="metrics"
         ``"metrics"``: the ``metrics``; ``"diagnostics"``: three axes, the
@@ -82,10 +82,10 @@ class HistoryDisplay:
         estimator : BackpropClassifier
             A fitted estimator; only its ``history_`` is read.
 
-        metrics : list of str, default=None
+        metrics : str or list of str, default=None
             Columns of ``history_`` to plot, one axes each, with their
-            validation columns on the same axes; None plots every training
-            metric.
+            validation columns on the same axes; a string is one column;
+            None plots every training metric.
 
         kind : {"metrics", "diagnostics", "all"}, default="metrics"
             What to draw: see :class:`HistoryDisplay`.
@@ -177,7 +177,8 @@ class HistoryDisplay:
         return list(DIAGNOSTIC_PANELS)
 
     def _metrics(self):
-        """The metrics to plot: those asked for, or every training metric."""
+        """The metrics to plot: those asked for (a name is one metric), or
+        every training metric."""
         columns = list(self.history.columns)
         if self.metrics is None:
             return [
@@ -187,9 +188,15 @@ class HistoryDisplay:
                 and name != "time"
                 and name not in DIAGNOSTICS
             ]
-        missing = [name for name in self.metrics if name not in columns]
+        metrics = [self.metrics] if isinstance(self.metrics, str) else self.metrics
+        if len(metrics) == 0:
+            raise ValueError(
+                "metrics is empty: name at least one column of the history "
+                f"({columns}), or give None for every training metric."
+            )
+        missing = [name for name in metrics if name not in columns]
         if missing:
             raise ValueError(
                 f"metrics {missing} are not in the history; its columns are {columns}."
             )
-        return list(self.metrics)
+        return list(metrics)

@@ -130,3 +130,54 @@ def test_array_api_strict_round_trip(iris):
         clf = BackpropClassifier(**params).fit(xp.asarray(X), xp.asarray(y))
         proba = clf.predict_proba(xp.asarray(X))
     assert_allclose(np.asarray(proba), reference.predict_proba(X), rtol=1e-8)
+
+
+@needs_dispatch
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_training_continues_only_in_the_library_of_the_fit(iris, how):
+    X, y = iris
+    clf, _ = _fit_torch(dict(max_iter=3, tol=None, warm_start=True), X, y, "cpu")
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="must use the same namespace.*torch"):
+            clf.fit(X, y) if how == "warm_start" else clf.partial_fit(X, y)
+
+
+@needs_dispatch
+def test_validation_rows_come_from_the_library_of_X(iris):
+    torch = pytest.importorskip("torch")
+    X, y = iris
+    with sklearn.config_context(array_api_dispatch=True):
+        with pytest.raises(ValueError, match="X_val must use the same namespace"):
+            BackpropClassifier(max_iter=2).fit(
+                torch.asarray(X), torch.asarray(y), X_val=X, y_val=y
+            )
+
+
+@needs_dispatch
+def test_float32_tensors_continue_a_float64_fit_in_float64(iris):
+    torch = pytest.importorskip("torch")
+    X, y = iris
+    clf, X_t = _fit_torch(dict(max_iter=3, tol=None, warm_start=True), X, y, "cpu")
+    with sklearn.config_context(array_api_dispatch=True):
+        clf.fit(X_t.to(torch.float32), torch.asarray(y))
+    assert clf.coefs_[0].dtype == torch.float64
+    assert clf.n_iter_ == 6
+
+
+@needs_dispatch
+def test_a_tensor_fit_saves_with_skops_as_numpy(iris, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X, y = iris
+    clf, X_t = _fit_torch(dict(max_iter=3, tol=None), X, y, "cpu")
+    with sklearn.config_context(array_api_dispatch=True):
+        expected = clf.predict_proba(X_t).cpu().numpy()
+    path = tmp_path / "model.skops"
+    sio.dump(clf, path)
+    loaded = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    assert all(isinstance(W, np.ndarray) for W in loaded.coefs_ + loaded.intercepts_)
+    assert_allclose(loaded.predict_proba(X), expected, rtol=1e-12)
+    # The model in memory keeps its tensors.
+    assert type(clf.coefs_[0]).__name__ == "Tensor"
+    # Training goes on from the NumPy copies, optimiser state included.
+    loaded.partial_fit(X, y)
+    assert loaded.n_iter_ == 4

@@ -126,3 +126,13 @@ def test_diagnostics_need_a_fit_that_records_them(fitted):
 def test_unknown_kind_is_rejected(fitted):
     with pytest.raises(ValueError, match="kind must be one of"):
         HistoryDisplay.from_estimator(fitted, kind="weights")
+
+
+def test_empty_metrics_are_refused_by_name(fitted):
+    with pytest.raises(ValueError, match="metrics is empty"):
+        HistoryDisplay.from_estimator(fitted, metrics=[])
+
+
+def test_a_metric_name_is_one_metric(fitted):
+    display = HistoryDisplay.from_estimator(fitted, metrics="loss")
+    assert [ax.get_title() for ax in display.ax_] == ["loss"]

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from _support import run_child
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -385,3 +386,115 @@ def test_n_iter_no_change_inf_never_stops_on_patience(iris):
     with pytest.warns(Warning, match="reached max_iter=400"):
         clf.fit(X, y)
     assert clf.n_iter_ == 400
+
+
+# ------------------------------------------------------------- weights, L-BFGS
+
+
+def test_lbfgs_that_cannot_start_warns_and_keeps_its_first_row(iris):
+    X, y = iris
+    clf = BackpropClassifier(solver="lbfgs", activation="relu", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the unscaled features
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning, match="L-BFGS stopped after 0"):
+            clf.fit(X * 1e6, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X * 1e6, y)
+    assert clf.n_iter_ == len(clf.history_) == len(clf.loss_curve_) == 1
+    assert clf.loss_ == clf.loss_curve_[0] == clf.history_["loss"][0]
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_mini_batches_of_zero_weight_take_no_step(iris, shuffle):
+    X, y = iris
+    weights = np.zeros(len(y))
+    weights[::10] = 1.0
+    params = dict(batch_size=1, shuffle=shuffle, max_iter=3, tol=None)
+    clf = BackpropClassifier(random_state=0, **params)
+    clf.fit(X, y, sample_weight=weights)
+    assert np.isfinite(clf.loss_curve_).all()
+    if not shuffle:
+        # The same steps as on the weighted rows alone.
+        alone = BackpropClassifier(random_state=0, **params).fit(X[::10], y[::10])
+        for W, W_alone in zip(clf.coefs_, alone.coefs_):
+            assert_array_equal(W, W_alone)
+        assert clf.loss_curve_ == alone.loss_curve_
+
+
+@pytest.mark.parametrize(
+    "fraction, seed, side", [(0.1, 1, "validation"), (0.9, 0, "training")]
+)
+def test_early_stopping_split_leaving_no_weight_is_refused(iris, fraction, seed, side):
+    X, y = iris
+    weights = np.zeros(len(y))
+    weights[[0, 60, 120]] = 1.0
+    # Seeds whose split leaves the weighted rows all on one side.
+    clf = BackpropClassifier(
+        early_stopping=True, validation_fraction=fraction, random_state=seed
+    )
+    message = f"the {side} rows it left all have zero sample_weight.*X_val"
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, y, sample_weight=weights)
+
+
+@pytest.mark.parametrize(
+    "weight", [-0.5, np.nan, np.inf, "heavy"], ids=["negative", "nan", "inf", "str"]
+)
+def test_class_weight_values_are_refused_by_name(iris, weight):
+    X, y = iris
+    clf = BackpropClassifier(class_weight={0: weight, 1: 1.0, 2: 1.0})
+    with pytest.raises(ValueError, match="class_weight must give each class a fin"):
+        clf.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "sample_weight, class_weight, source",
+    [
+        (None, {0: 0, 1: 0, 2: 0}, r"\(class_weight\) is zero"),
+        ("ones", {0: 0, 1: 0, 2: 0}, r"\(sample_weight times class_weight\) is"),
+        ("huge", None, r"\(sample_weight\) overflows"),
+    ],
+)
+def test_total_row_weight_names_its_source(iris, sample_weight, class_weight, source):
+    X, y = iris
+    weights = {"ones": np.ones(len(y)), "huge": np.full(len(y), 1e308), None: None}
+    clf = BackpropClassifier(class_weight=class_weight)
+    with pytest.raises(ValueError, match=source):
+        clf.fit(X, y, sample_weight=weights[sample_weight])
+
+
+def test_squared_error_loss_curve_across_penalties(iris):
+    X, y = iris
+    clf = BackpropClassifier(
+        loss="squared_error", warm_start=True, max_iter=3, tol=None, random_state=0
+    )
+    for alpha in (0.0, 0.1, 0.0):
+        clf.set_params(alpha=alpha).fit(X, y)
+    assert len(clf.loss_curve_) == 9 and np.isfinite(clf.loss_curve_).all()
+    assert clf.loss_ == clf.loss_curve_[-1]
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    history = clf.history_
+    # Without the penalty the loss is the squared error; with it, more.
+    unpenalised = history.index.isin([0, 1, 2, 6, 7, 8])
+    assert_array_equal(history["loss"][unpenalised], history["mse"][unpenalised])
+    assert (history["loss"][~unpenalised] > history["mse"][~unpenalised]).all()
+
+
+def test_fitted_attributes_outlive_changed_parameters(iris):
+    X, y = iris
+    clf = BackpropClassifier(early_stopping=True, max_iter=20, random_state=0)
+    clf.fit(X, y)
+    names = [
+        "loss_curve_",
+        "loss_",
+        "best_loss_",
+        "validation_scores_",
+        "best_validation_score_",
+        "best_iteration_",
+    ]
+    before = {name: getattr(clf, name) for name in names}
+    assert before["validation_scores_"] is not None and before["best_loss_"] is None
+    clf.set_params(early_stopping=False, scoring="f1_macro")
+    assert {name: getattr(clf, name) for name in names} == before
