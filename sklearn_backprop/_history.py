@@ -61,12 +61,3 @@ class History:
         """Return the records as a DataFrame indexed by ``iteration`` from 0."""
         index = pd.RangeIndex(len(self), name="iteration")
         return pd.DataFrame(self.columns, index=index)
-
-
-def loss_column(columns):
-    """The name of the column that holds the training loss among ``columns``.
-
-    ``loss``; or ``mse`` where the loss is the squared error without a
-    penalty, which the history records once, as ``mse``.
-    """
-    return "loss" if "loss" in columns else "mse"

@@ -1,5 +1,6 @@
 """The sklearn-backprop command line: fit, grid and predict, and bad input."""
 
+import os
 import re
 import signal
 import subprocess
@@ -49,6 +50,16 @@ def run_error(argv, capsys):
     return err.strip()
 
 
+def usage_error(argv, capsys):
+    """Parse arguments that must be refused; return the one line of stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    return err.strip()
+
+
 def test_fit_on_iris_prints_a_metrics_table(capsys):
     assert main(["fit"]) == 0
     table = metrics_table(capsys.readouterr().out)
@@ -61,7 +72,7 @@ def test_fit_reproduces_the_tutorial(tmp_path, capsys):
     assert main([*TUTORIAL_ARGS, "--output-dir", str(tmp_path)]) == 0
     assert "test accuracy       0.8000" in capsys.readouterr().out
     history = pd.read_csv(tmp_path / "history.csv", index_col="iteration")
-    assert list(history.columns) == ["mse", "accuracy", "time"]
+    assert list(history.columns) == ["loss", "mse", "accuracy", "time"]
     assert len(history) == 5000
     assert_allclose(history["mse"].iloc[0], 0.1391001853580335, rtol=1e-12)
 
@@ -203,8 +214,80 @@ def test_unknown_option_is_one_line_with_status_2(capsys):
 
 
 def test_invalid_hyper_parameter_is_one_line(capsys):
-    err = run_error(["fit", "--hidden-size", "0"], capsys)
-    assert err.startswith("sklearn-backprop fit: error: The 'hidden_size' parameter")
+    err = run_error(["fit", "--momentum", "2"], capsys)
+    assert err.startswith("sklearn-backprop fit: error: The 'momentum' parameter")
+
+
+@pytest.mark.parametrize(
+    "option, values, reason",
+    [
+        ("--hidden-size", ["0", "4"], "'0' is not a positive integer"),
+        ("--hidden-size", ["2.5"], "'2.5' is not a positive integer"),
+        ("--learning-rate", ["-1"], "'-1' is not a positive number"),
+        ("--learning-rate", ["0.1", "0"], "'0' is not a positive number"),
+        ("--learning-rate", ["inf"], "'inf' is not a positive number"),
+        ("--learning-rate", ["nan"], "'nan' is not a positive number"),
+        ("--max-iter", ["0"], "'0' is not a positive integer"),
+    ],
+)
+def test_grid_refuses_values_that_cannot_train(
+    option, values, reason, tmp_path, capsys
+):
+    out = tmp_path / "out"
+    # The option's last appearance counts, as for any option.
+    argv = ["grid", "--hidden-size", "4", "--learning-rate", "0.1", option, *values]
+    err = usage_error([*argv, "--output-dir", str(out)], capsys)
+    assert err == f"sklearn-backprop grid: error: argument {option}: {reason}"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "option, values, repeated",
+    [
+        ("--hidden-size", ["4", "4"], "4"),
+        ("--hidden-size", ["8", "2", "8", "2"], "2, 8"),
+        ("--learning-rate", ["0.1", "0.3", "0.10"], "0.1"),
+    ],
+)
+def test_grid_refuses_a_value_given_twice(option, values, repeated, tmp_path, capsys):
+    out = tmp_path / "out"
+    # The option's last appearance counts, as for any option.
+    argv = ["grid", "--hidden-size", "4", "--learning-rate", "0.1", option, *values]
+    err = usage_error([*argv, "--output-dir", str(out)], capsys)
+    assert err == (
+        f"sklearn-backprop grid: error: argument {option}: {repeated} given more "
+        "than once; give each value once"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "option, value, reason",
+    [
+        ("--hidden-size", "0", "'0' is not a positive integer"),
+        ("--learning-rate", "-1", "'-1' is not a positive number"),
+        ("--learning-rate", "1e400", "'1e400' is not a positive number"),
+        ("--max-iter", "0", "'0' is not a positive integer"),
+        ("--batch-size", "0", "'0' is not a positive integer, auto or full"),
+        ("--init-scale", "0", "'0' is not a positive number or auto"),
+        ("--validation-fraction", "1", "'1' is not a fraction between 0 and 1"),
+        (
+            "--test-size",
+            "inf",
+            "'inf' is neither a fraction between 0 and 1 nor a whole number of rows",
+        ),
+        (
+            "--test-size",
+            "2.5",
+            "'2.5' is neither a fraction between 0 and 1 nor a whole number of rows",
+        ),
+    ],
+)
+def test_fit_refuses_numbers_out_of_range(option, value, reason, tmp_path, capsys):
+    out = tmp_path / "out"
+    err = usage_error(["fit", option, value, "--output-dir", str(out)], capsys)
+    assert err == f"sklearn-backprop fit: error: argument {option}: {reason}"
+    assert not out.exists()
 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch):
@@ -370,6 +453,43 @@ def test_output_dir_that_is_a_file(penguins, tmp_path, capsys):
     assert err == f"sklearn-backprop fit: error: {taken} is a file, not a directory"
 
 
+@pytest.mark.parametrize(
+    "argv", [["fit"], ["grid", "--hidden-size", "2", "--learning-rate", "1"]]
+)
+def test_output_dir_inside_a_file_is_refused_before_training(argv, tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    out = taken / "out"
+    assert main([*argv, "--output-dir", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"sklearn-backprop {argv[0]}: error: cannot write files into {out}: "
+        "not a directory\n"
+    )
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() == 0,
+    reason="root writes into read-only directories; Windows has no such mode",
+)
+def test_read_only_output_dir_is_refused_before_training(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        assert main(["fit", "--output-dir", str(locked)]) == 2
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o755)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"sklearn-backprop fit: error: cannot write files into {locked}: "
+        "permission denied\n"
+    )
+
+
 def test_unreadable_paths_give_no_errno(tmp_path, capsys):
     err = run_error(["fit", str(tmp_path), "--target", "y"], capsys)
     assert "Errno" not in err and f"{tmp_path} is a directory" in err
@@ -426,13 +546,31 @@ def test_predict_output_says_what_it_wrote(flowers, tmp_path, capsys):
     assert capsys.readouterr().out == f"wrote 3 predictions to {labels}\n"
 
 
-@pytest.mark.parametrize(
-    "loss, curves",
-    [("log_loss", ["loss", "accuracy"]), ("squared_error", ["mse", "accuracy"])],
-)
-def test_history_png_shows_the_reported_loss_and_accuracy(
-    loss, curves, tmp_path, monkeypatch
-):
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGPIPE is POSIX")
+def test_output_into_a_closed_pipe_ends_quietly(penguins, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["fit", str(penguins), "--target", "species", "--max-iter", "5"]
+    assert main([*argv, "--output-dir", str(out)]) == 0
+    # Far more predictions than a pipe holds: predict is still writing when
+    # the reader stops, as ``| head -1`` does.
+    rows = tmp_path / "rows.csv"
+    table = penguin_table(n=30000, seed=1).drop(columns="species").dropna()
+    table.to_csv(rows, index=False)
+    command = [sys.executable, "-m", "sklearn_backprop", "predict"]
+    predict = subprocess.Popen(
+        [*command, str(out / "model.skops"), str(rows)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert predict.stdout.readline() == b"prediction\n"
+    predict.stdout.close()
+    assert predict.wait(timeout=120) == 141
+    assert predict.stderr.read() == b""
+    predict.stderr.close()
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+def test_history_png_shows_the_reported_loss_and_accuracy(loss, tmp_path, monkeypatch):
     drawn = []
     original = sklearn_backprop.HistoryDisplay.from_estimator
 
@@ -442,10 +580,9 @@ def test_history_png_shows_the_reported_loss_and_accuracy(
         return display
 
     monkeypatch.setattr(sklearn_backprop.HistoryDisplay, "from_estimator", record)
-    # Without a penalty, the squared error's loss is the mse.
     argv = ["fit", "--loss", loss, "--alpha", "0", "--max-iter", "20"]
     assert main(argv + ["--output-dir", str(tmp_path)]) == 0
-    assert drawn == [curves]
+    assert drawn == [["loss", "accuracy"]]
 
 
 def ctrl_c_at_pass(monkeypatch, n):
@@ -516,6 +653,38 @@ def test_training_errors_name_the_file_and_the_options(tmp_path, capsys):
     assert _terminal.in_command_line_terms(
         "Use a smaller learning_rate (now 10.0); max_iter=5, tol=None."
     ) == ("Use a smaller --learning-rate (now 10.0); --max-iter 5, --tol None.")
+
+
+def test_early_stopping_advice_names_options(tmp_path, capsys):
+    few = tmp_path / "few.csv"
+    pd.DataFrame({"x": np.arange(12.0), "y": ["a", "b", "c"] * 4}).to_csv(
+        few, index=False
+    )
+    argv = ["fit", str(few), "--target", "y", "--early-stopping", "--test-size", "1"]
+    err = run_error(argv, capsys)
+    assert err.endswith(
+        "--early-stopping holds out --validation-fraction 0.1 of the 11 training "
+        "rows, 2, too few for one of each of the 3 classes: use "
+        "--validation-fraction 0.273 or more, or run without --early-stopping."
+    )
+    assert main([*argv, "--validation-fraction", "0.273", "--max-iter", "5"]) == 0
+    capsys.readouterr()
+
+    lone = tmp_path / "lone.csv"
+    table = penguin_table()
+    table.loc[0, "species"] = "Macaroni"
+    table.to_csv(lone, index=False)
+    argv = ["fit", str(lone), "--target", "species", "--early-stopping"]
+    err = run_error([*argv, "--test-size", "1"], capsys)
+    assert "--early-stopping cannot hold out --validation-fraction 0.1 of" in err
+    assert err.endswith("Run without --early-stopping instead.")
+    assert "X_val" not in err and "validation_fraction" not in err
+    advice = _terminal.in_command_line_terms(
+        "Use a smaller learning_rate, or early_stopping=True to keep the best."
+    )
+    assert advice == (
+        "Use a smaller --learning-rate, or --early-stopping to keep the best."
+    )
 
 
 def test_integer_labels_with_gaps_stay_integers(tmp_path, capsys):

@@ -16,7 +16,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
 from .. import BackpropClassifier, HistoryDisplay
-from .._history import loss_column
 from .._messages import first_line
 from .._model_files import save_model, written_atomically
 from .._tables import describe, prediction_table, preparation
@@ -94,7 +93,7 @@ def run_fit(args):
         with written_atomically(history_csv) as path:
             history.to_csv(path)
         # The plot shows the training loss that the table reports.
-        metrics = [loss_column(history.columns), "accuracy"]
+        metrics = ["loss", "accuracy"]
         kind = "all" if clf.diagnostics else "metrics"
         display = HistoryDisplay.from_estimator(clf, metrics=metrics, kind=kind)
         with written_atomically(history_png) as path:

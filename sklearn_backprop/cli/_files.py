@@ -4,6 +4,8 @@ Problems with them, as with any other input, are a :class:`CommandError`: one
 line on stderr and exit status 2.
 """
 
+import tempfile
+
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_iris
 from sklearn.pipeline import Pipeline
@@ -40,7 +42,12 @@ def load_prepared_model(path):
 
 
 def output_paths(output_dir, names, force):
-    """Return the output files, refusing to overwrite any without ``force``."""
+    """Return the output files, refusing to overwrite any without ``force``.
+
+    The directory is made, and a file written into it and removed, before
+    the command does its work: a directory that takes no files is refused
+    then, not once the results are ready.
+    """
     if output_dir.exists() and not output_dir.is_dir():
         raise CommandError(f"{output_dir} is a file, not a directory")
     paths = [output_dir / name for name in names]
@@ -49,5 +56,32 @@ def output_paths(output_dir, names, force):
         raise CommandError(
             f"{', '.join(existing)} already exist; use --force to overwrite"
         )
-    output_dir.mkdir(parents=True, exist_ok=True)
+    check_writable(output_dir)
     return paths
+
+
+def check_writable(directory):
+    """Make ``directory`` where missing, and refuse it unless it takes files.
+
+    Permission bits do not tell (they do not bind root, and a read-only file
+    system has its own): a file is written into it, and removed at once.
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise CommandError(
+            f"cannot write files into {directory}: {os_reason(exc)}"
+        ) from None
+
+
+def describe_os_error(exc):
+    """An OSError in words, without its errno: ``PATH: permission denied``."""
+    reason = os_reason(exc)
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
+def os_reason(exc):
+    """What went wrong in an OSError, in words: ``permission denied``."""
+    return (exc.strerror or type(exc).__name__).lower()

@@ -3,10 +3,13 @@
 The choices and defaults of the options that set estimator parameters come
 from :class:`BackpropClassifier` itself, so that ``--help`` shows what the
 estimator accepts and does; where the command line's default differs from the
-estimator's, it is written here, with the reason.
+estimator's, it is written here, with the reason. Numbers out of their
+option's range, and values given twice where an option takes several, are
+refused as the arguments are parsed, before any data is read.
 """
 
 import argparse
+import math
 from pathlib import Path
 
 from sklearn.metrics import get_scorer_names
@@ -32,6 +35,7 @@ ESTIMATOR_OPTIONS = {
         "init_scale",
         "tol",
         "early_stopping",
+        "validation_fraction",
         "scoring",
         "diagnostics",
         "random_state",
@@ -77,6 +81,23 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+class Distinct(argparse.Action):
+    """Store the values of an option that takes several, refusing repeats.
+
+    A value given twice would be tried twice, and the results would hold two
+    entries for one setting.
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        repeated = sorted({value for value in values if values.count(value) > 1})
+        if repeated:
+            listed = ", ".join(map(str, repeated))
+            raise argparse.ArgumentError(
+                self, f"{listed} given more than once; give each value once"
+            )
+        setattr(namespace, self.dest, values)
+
+
 def build_parser():
     """Return the argument parser with its subcommands.
 
@@ -111,7 +132,7 @@ def _add_fit(commands, defaults):
     _add_data_arguments(fit)
     fit.add_argument(
         "--hidden-size",
-        type=int,
+        type=_positive_int,
         default=defaults["hidden_size"],
         help="number of hidden units (default: %(default)s)",
     )
@@ -132,13 +153,13 @@ def _add_fit(commands, defaults):
     )
     fit.add_argument(
         "--learning-rate",
-        type=float,
+        type=_positive_float,
         default=defaults["learning_rate"],
         help="step size of sgd and adam (default: %(default)s)",
     )
     fit.add_argument(
         "--max-iter",
-        type=int,
+        type=_positive_int,
         default=defaults["max_iter"],
         help="most iterations (epochs) to train (default: %(default)s)",
     )
@@ -196,13 +217,18 @@ def _add_fit(commands, defaults):
         const=None,
         help="run all --max-iter iterations (default: stop by --tol)",
     )
-    # %% is argparse's escape for a literal percent sign in help text.
-    held_out = f"{100 * defaults['validation_fraction']:g}%%"
     fit.add_argument(
         "--early-stopping",
         action="store_true",
-        help=f"hold out {held_out} of the training rows, stop when their loss stops "
-        "improving and keep the best weights (default: off)",
+        help="hold out --validation-fraction of the training rows, stop when their "
+        "loss stops improving and keep the best weights (default: off)",
+    )
+    fit.add_argument(
+        "--validation-fraction",
+        type=_fraction,
+        default=defaults["validation_fraction"],
+        help="fraction of the training rows that --early-stopping holds out, "
+        "between 0 and 1 (default: %(default)s)",
     )
     fit.add_argument(
         "--scoring",
@@ -250,16 +276,18 @@ def _add_grid(commands, defaults):
     _add_data_arguments(grid)
     grid.add_argument(
         "--hidden-size",
-        type=int,
+        type=_positive_int,
         nargs="+",
+        action=Distinct,
         required=True,
         metavar="N",
         help="hidden sizes to try (required)",
     )
     grid.add_argument(
         "--learning-rate",
-        type=float,
+        type=_positive_float,
         nargs="+",
+        action=Distinct,
         required=True,
         metavar="RATE",
         help="learning rates to try (required)",
@@ -277,7 +305,7 @@ def _add_grid(commands, defaults):
     )
     grid.add_argument(
         "--max-iter",
-        type=int,
+        type=_positive_int,
         default=defaults["max_iter"],
         help="most iterations (epochs) of each fit (default: %(default)s)",
     )
@@ -391,14 +419,59 @@ def _choices(name):
     return sorted(options)
 
 
+def _positive_int(text):
+    """The whole number ``text`` names, refused unless above 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
+
+
+def _positive_float(text):
+    """The number ``text`` names, refused unless finite and above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def _fraction(text):
+    """The number ``text`` names, refused unless strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1")
+    return value
+
+
 def _init_scale(text):
-    return text if text == "auto" else float(text)
+    if text == "auto":
+        return text
+    try:
+        return _positive_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a positive number or auto"
+        ) from None
 
 
 def _batch_size(text):
     if text in ("auto", "full"):
         return None if text == "full" else text
-    return int(text)
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a positive integer, auto or full"
+        ) from None
 
 
 def _scoring(text):
@@ -411,5 +484,15 @@ def _scoring(text):
 
 
 def _test_size(text):
-    value = float(text)
-    return int(value) if value >= 1 else value
+    """A fraction of the rows, below 1, or a whole number of rows."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if 0 < value < 1:
+        return value
+    if value >= 1 and value.is_integer():
+        return int(value)
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is neither a fraction between 0 and 1 nor a whole number of rows"
+    )

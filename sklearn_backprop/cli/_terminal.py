@@ -54,13 +54,31 @@ def progress_shown(estimator, depth=1):
 # line spells them.
 _OPTIONS = {
     name: "--" + name.replace("_", "-")
-    for name in ("max_iter", "tol", "learning_rate", "hidden_size", "batch_size")
+    for name in (
+        "max_iter",
+        "tol",
+        "learning_rate",
+        "hidden_size",
+        "batch_size",
+        "early_stopping",
+        "validation_fraction",
+    )
+}
+# Advice in warnings and errors that the command line follows otherwise: it
+# has no X_val and y_val to give.
+_ADVICE = {
+    "increase max_iter or tol": "raise --max-iter",
+    "early_stopping=True": "--early-stopping",
+    "give X_val and y_val": "run without --early-stopping",
+    "Give X_val and y_val": "Run without --early-stopping",
 }
 
 
 def in_command_line_terms(message):
-    """Rewrite a warning in the options' names: ``max_iter=5`` as ``--max-iter 5``."""
-    message = message.replace("increase max_iter or tol", "raise --max-iter")
+    """Rewrite a warning or error in the options' names: ``max_iter=5`` as
+    ``--max-iter 5``, and its advice as the command line can follow it."""
+    for advice, instead in _ADVICE.items():
+        message = message.replace(advice, instead)
     for name, option in _OPTIONS.items():
         # The name alone or as name=value, not inside a longer word or option.
         pattern = rf"(?<![\w-]){name}\b(?:=(\S+?)(?=[\s,;)]|$))?"
