@@ -48,6 +48,12 @@ class Rows(NamedTuple):
     Y: object
     sample_weight: object
 
+    def total_weight(self):
+        """The number of rows, or the sum of their weights, as a float."""
+        if self.sample_weight is None:
+            return float(self.X.shape[0])
+        return float(self.sample_weight.sum())
+
     def take(self, rows):
         """The rows selected by a slice or a NumPy index array."""
         weights = self.sample_weight

@@ -192,7 +192,7 @@ def check_gradients(
         random_state=random_state,
         caller="check_gradients",
     )
-    spec, alpha = network.spec, estimator.alpha
+    spec, alpha = network.spec, network.alpha
     rows = Rows(*(_float64(part) for part in network.rows))
     coefs = [_float64(W) for W in network.coefs]
     intercepts = [_float64(b) for b in network.intercepts]

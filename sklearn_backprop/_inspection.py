@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils.validation import validate_data
 
-from . import _fit_data
+from . import _defaults, _fit_data, _network
 from ._array_api import copy as copy_array
 from ._array_api import float_dtypes
 from ._classifier import BackpropClassifier
@@ -26,7 +26,8 @@ class Network(NamedTuple):
 
     ``coefs`` and ``intercepts`` are copies, free to change; ``rows`` is the
     :class:`._fit_data.Rows` that training would see (targets encoded over
-    ``classes``, row weights from ``sample_weight`` and ``class_weight``).
+    ``classes``, row weights from ``sample_weight`` and ``class_weight``);
+    ``alpha`` the L2 penalty of a fit on those rows (``"auto"`` resolved).
     """
 
     spec: NetworkSpec
@@ -35,6 +36,7 @@ class Network(NamedTuple):
     rows: _fit_data.Rows
     classes: object
     fitted: bool
+    alpha: float
 
 
 def network_of(estimator, X, y, *, sample_weight, random_state, caller):
@@ -84,6 +86,7 @@ def _fitted_network(estimator, X, y, sample_weight, random_state, caller):
         rows,
         estimator.classes_,
         fitted=True,
+        alpha=_auto_alpha(estimator, spec, rows),
     )
 
 
@@ -92,13 +95,22 @@ def _fresh_network(estimator, X, y, sample_weight, random_state):
     X = check_array(X, accept_sparse="csr", dtype=float_dtypes(X), order="C")
     y = _checked_targets(X, y)
     classes = _fit_data.classes_of(y)
-    spec = NetworkSpec.of(
-        estimator.get_params(), multilabel=y.ndim == 2, n_outputs=classes.size
-    )
+    params = estimator.get_params()
+    params["hidden_size"] = _defaults.hidden_size(params["hidden_size"], X.shape[0])
+    spec = NetworkSpec.of(params, multilabel=y.ndim == 2, n_outputs=classes.size)
     seed = estimator.random_state if random_state is None else random_state
     state = initial_state(spec, X, estimator.init_scale, seed)
     rows = _rows(estimator, X, y, sample_weight, classes)
-    return Network(spec, state.coefs, state.intercepts, rows, classes, fitted=False)
+    alpha = _auto_alpha(estimator, spec, rows)
+    return Network(
+        spec, state.coefs, state.intercepts, rows, classes, fitted=False, alpha=alpha
+    )
+
+
+def _auto_alpha(estimator, spec, rows):
+    """The estimator's penalty for a fit on ``rows`` (``"auto"`` resolved)."""
+    N = _network.normaliser(spec.loss, rows.total_weight(), spec.n_outputs)
+    return _defaults.alpha(estimator.alpha, N)
 
 
 def _checked_targets(X, y):

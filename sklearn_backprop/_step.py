@@ -293,7 +293,7 @@ def backprop_step(estimator, X, y, *, sample_weight=None, random_state=None):
     )
 
     # The gradients of the mean loss and the penalty, as training divides them.
-    alpha, rate = estimator.alpha, estimator.learning_rate
+    alpha, rate = network.alpha, estimator.learning_rate
     params, sums, alphas = [W1, W2], coef_sums, [alpha, alpha]
     if spec.fit_intercept:
         params, sums = params + [b1, b2], sums + intercept_sums

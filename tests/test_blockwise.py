@@ -125,7 +125,9 @@ def test_sparse_training_and_prediction_stay_sparse(batch_size):
     X = scipy.sparse.random(3000, 20_000, density=0.001, format="csr", random_state=0)
     y = np.random.RandomState(0).randint(3, size=3000)
     dense_bytes = X.shape[0] * X.shape[1] * 8
-    clf = BackpropClassifier(hidden_size=16, batch_size=batch_size, max_iter=2)
+    clf = BackpropClassifier(
+        solver="adam", hidden_size=16, batch_size=batch_size, max_iter=2
+    )
     clf.set_params(tol=None, random_state=0)
     tracemalloc.start()
     clf.fit(X, y)

@@ -20,7 +20,6 @@ from sklearn_backprop import (
     _training,
 )
 from sklearn_backprop._fit_data import Rows
-from sklearn_backprop._spec import NetworkSpec
 
 COLUMNS = list(_diagnostics.DIAGNOSTICS)
 ACTIVATIONS = ["logistic", "tanh", "relu"]
@@ -79,7 +78,7 @@ def ratio(before, after):
 
 def start(clf, X, n_classes=3):
     """The weights a fit of ``clf`` on ``X`` starts from."""
-    spec = NetworkSpec.of(clf.get_params(), multilabel=False, n_outputs=n_classes)
+    spec = clf.spec_
     state = _training.initial_state(spec, X, clf.init_scale, clf.random_state)
     return state.coefs, state.intercepts
 

@@ -14,7 +14,9 @@ from sklearn_backprop import BackpropClassifier
 @pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
 def test_predict_in_chunks_equals_one_chunk(iris, loss):
     X, y = iris
-    clf = BackpropClassifier(loss=loss, max_iter=50, tol=None, random_state=0)
+    clf = BackpropClassifier(
+        solver="adam", loss=loss, max_iter=50, tol=None, random_state=0
+    )
     clf.fit(X, y)
     whole = clf.predict_proba(X), clf.predict_log_proba(X)
     # 150 rows of 50 hidden units and 2 x 3 outputs: 448 bytes each, so that

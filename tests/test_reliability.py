@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sklearn_backprop import BackpropClassifier
+from sklearn_backprop import BackpropClassifier, NetworkSpec
 
 
 @pytest.fixture(scope="module")
@@ -337,7 +337,11 @@ def test_changing_the_network_refuses_to_continue(iris, name, value, how):
         assert_array_equal(W, saved)
     # Without warm_start, fit trains the new network.
     clf.set_params(warm_start=False).fit(X, y)
-    assert clf.coefs_[0].shape[1] == clf.hidden_size
+    assert clf.spec_ == NetworkSpec.of(
+        {**clf.get_params(), "hidden_size": value if name == "hidden_size" else 50},
+        multilabel=False,
+        n_outputs=3,
+    )
 
 
 def test_warm_started_fit_on_fewer_classes_is_refused(iris):
@@ -382,7 +386,9 @@ def test_validation_split_too_small_names_the_smallest_fraction(iris):
 
 def test_n_iter_no_change_inf_never_stops_on_patience(iris):
     X, y = iris
-    clf = BackpropClassifier(n_iter_no_change=np.inf, max_iter=400, tol=0.5)
+    clf = BackpropClassifier(
+        solver="adam", n_iter_no_change=np.inf, max_iter=400, tol=0.5
+    )
     with pytest.warns(Warning, match="reached max_iter=400"):
         clf.fit(X, y)
     assert clf.n_iter_ == 400
@@ -411,7 +417,7 @@ def test_mini_batches_of_zero_weight_take_no_step(iris, shuffle):
     X, y = iris
     weights = np.zeros(len(y))
     weights[::10] = 1.0
-    params = dict(batch_size=1, shuffle=shuffle, max_iter=3, tol=None)
+    params = dict(solver="adam", batch_size=1, shuffle=shuffle, max_iter=3, tol=None)
     clf = BackpropClassifier(random_state=0, **params)
     clf.fit(X, y, sample_weight=weights)
     assert np.isfinite(clf.loss_curve_).all()

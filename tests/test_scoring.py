@@ -22,7 +22,9 @@ pytestmark = pytest.mark.filterwarnings(
 
 # Full-batch gradient descent: each history row is that of the weights an
 # iteration starts from, so a fit of k iterations ends on row k's weights.
-FULL_BATCH = dict(solver="sgd", momentum=0.0, batch_size=None, random_state=0)
+FULL_BATCH = dict(
+    solver="sgd", momentum=0.0, batch_size=None, alpha=1e-3, random_state=0
+)
 
 
 @pytest.fixture(scope="module")

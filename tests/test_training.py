@@ -118,7 +118,7 @@ def test_batch_mean_and_exact_rows_agree_on_still_weights(iris):
 
 def test_shuffle_changes_the_batches_and_is_seeded(iris):
     X, y = iris
-    params = dict(batch_size=10, max_iter=5, tol=None, random_state=0)
+    params = dict(solver="adam", batch_size=10, max_iter=5, tol=None, random_state=0)
     shuffled = BackpropClassifier(**params).fit(X, y)
     again = BackpropClassifier(**params).fit(X, y)
     ordered = BackpropClassifier(shuffle=False, **params).fit(X, y)
@@ -271,7 +271,9 @@ def test_batch_mean_rows_validate_the_weights_at_the_end_of_the_epoch(iris):
     X, y = iris
     X_train, X_val, y_train, y_val = train_test_split(X, y, random_state=0)
     for n_epochs in (1, 2):
-        clf = BackpropClassifier(batch_size=20, max_iter=n_epochs, tol=None)
+        clf = BackpropClassifier(
+            solver="adam", batch_size=20, max_iter=n_epochs, tol=None
+        )
         clf.set_params(random_state=0).fit(X_train, y_train, X_val=X_val, y_val=y_val)
         P = clf.predict_proba(X_val)
         row = clf.history_.iloc[-1]
@@ -343,7 +345,7 @@ def test_weight_two_equals_a_repeated_row(iris):
     weights = rng.randint(0, 4, size=len(X))
     repeated = np.repeat(np.arange(len(X)), weights)
     # Full batch: mini-batches of the repeated rows are other batches.
-    params = dict(batch_size=None, max_iter=50, tol=None, random_state=0)
+    params = dict(solver="adam", batch_size=None, max_iter=50, tol=None, random_state=0)
     weighted = BackpropClassifier(**params).fit(X, y, sample_weight=weights)
     duplicated = BackpropClassifier(**params).fit(X[repeated], y[repeated])
     assert_same_model(weighted, duplicated, rtol=1e-10)
@@ -490,7 +492,7 @@ def test_ctrl_c_stops_after_the_current_iteration_and_keeps_the_result(
 
     monkeypatch.setattr(_blockwise, "pass_totals", pass_totals_then_ctrl_c)
     # Full batch: one pass per iteration.
-    params = dict(batch_size=None, tol=None, random_state=0)
+    params = dict(solver="adam", batch_size=None, tol=None, random_state=0)
     clf = BackpropClassifier(max_iter=100, **params)
     with pytest.warns(UserWarning, match="interrupted by Ctrl-C after iteration 4"):
         clf.fit(X, y)
@@ -535,7 +537,9 @@ def test_x_val_with_other_features_is_rejected(iris):
 
 def test_divergence_keeps_the_previous_state(iris):
     X, y = iris
-    clf = BackpropClassifier(max_iter=3, tol=None, warm_start=True, random_state=0)
+    clf = BackpropClassifier(
+        solver="adam", max_iter=3, tol=None, warm_start=True, random_state=0
+    )
     clf.fit(X, y)
     before = [W.copy() for W in clf.coefs_]
     random_state_before = clf._rng.get_state()[1].copy()
@@ -635,7 +639,7 @@ def test_partial_fit_is_not_offered_by_lbfgs(iris):
 def test_every_solver_and_activation_learns_iris(iris, solver, activation):
     X, y = iris
     clf = BackpropClassifier(
-        solver=solver, activation=activation, max_iter=300, random_state=0
+        solver=solver, activation=activation, max_iter=500, random_state=0
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -126,7 +126,10 @@ def run_grid(args):
         grid_csv, grid_png = output_paths(
             args.output_dir, ["grid.csv", "grid.png"], args.force
         )
-    model = prepared_model(X, command_estimator(args), args.scale)
+    # The learning rates searched are Adam's steps: solver="auto" would take
+    # L-BFGS, which has none, on data of up to 10000 rows.
+    estimator = command_estimator(args).set_params(solver="adam")
+    model = prepared_model(X, estimator, args.scale)
     prefix = "backpropclassifier__"
     search = GridSearchCV(
         model,

@@ -132,9 +132,10 @@ def _add_fit(commands, defaults):
     _add_data_arguments(fit)
     fit.add_argument(
         "--hidden-size",
-        type=_positive_int,
+        type=_auto_or(_positive_int, "a positive integer"),
         default=defaults["hidden_size"],
-        help="number of hidden units (default: %(default)s)",
+        help="number of hidden units, or auto: 50, or 100 from 1000 training rows "
+        "on (default: %(default)s)",
     )
     fit.add_argument(
         "--activation",
@@ -148,14 +149,15 @@ def _add_fit(commands, defaults):
         choices=_choices("solver"),
         default=defaults["solver"],
         help="sgd: gradient descent with --momentum; adam: steps scaled by "
-        "running gradient moments; lbfgs: quasi-Newton on all rows "
-        "(default: %(default)s)",
+        "running gradient moments; lbfgs: quasi-Newton on all rows; auto: lbfgs "
+        "up to 10000 training rows, adam above (default: %(default)s)",
     )
     fit.add_argument(
         "--learning-rate",
         type=_positive_float,
         default=defaults["learning_rate"],
-        help="step size of sgd and adam (default: %(default)s)",
+        help="step size of sgd and adam; lbfgs, which --solver auto takes up to "
+        "10000 training rows, has none (default: %(default)s)",
     )
     fit.add_argument(
         "--max-iter",
@@ -186,9 +188,10 @@ def _add_fit(commands, defaults):
     )
     fit.add_argument(
         "--alpha",
-        type=float,
+        type=_auto_or(float, "a number"),
         default=defaults["alpha"],
-        help="strength of the L2 penalty on the weights (default: %(default)s)",
+        help="strength of the L2 penalty on the weights, or auto: 1 / the training "
+        "rows' total weight (default: %(default)s)",
     )
     fit.add_argument(
         "--no-intercept",
@@ -290,7 +293,8 @@ def _add_grid(commands, defaults):
         action=Distinct,
         required=True,
         metavar="RATE",
-        help="learning rates to try (required)",
+        help="learning rates to try, as Adam's steps: the search trains with "
+        "solver adam (required)",
     )
     grid.add_argument(
         "--cv",
@@ -450,6 +454,22 @@ def _fraction(text):
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1")
     return value
+
+
+def _auto_or(convert, what):
+    """An argument type: ``auto``, or what ``convert`` makes of the text."""
+
+    def auto_or(text):
+        if text == "auto":
+            return text
+        try:
+            return convert(text)
+        except (argparse.ArgumentTypeError, ValueError):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {what} or auto"
+            ) from None
+
+    return auto_or
 
 
 def _init_scale(text):
