@@ -256,7 +256,7 @@ def n_convergence(caught):
     return sum(issubclass(w.category, ConvergenceWarning) for w in caught)
 
 
-def warm_up(params, skip_mlp):
+def warm_up(models):
     """Fit every model once, untimed, on a small slice of iris.
 
     The first fit of BackpropClassifier in a process compiles its kernels, and
@@ -266,7 +266,7 @@ def warm_up(params, skip_mlp):
     X, y = load_iris(return_X_y=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for model in make_models(params, skip_mlp, X, raw=True).values():
+        for model in models.values():
             clone(model).fit(X[::3], y[::3])
 
 
@@ -403,7 +403,8 @@ def main():
     # thread (digits, raw, MLPClassifier: 5 s against 0.7 s a fit on two busy
     # cores), which would make time_ratio measure the machine's load.
     with threadpool_limits(limits=1, user_api="blas"):
-        warm_up(args.params, args.skip_mlp)
+        iris = load_iris(return_X_y=True)[0]
+        warm_up(make_models(args.params, args.skip_mlp, iris, raw=True))
         for name in names:
             X, y, group = datasets[name]
             print(f"{name} ({X.shape[0]}x{X.shape[1]})", file=sys.stderr, flush=True)

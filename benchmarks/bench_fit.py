@@ -513,7 +513,7 @@ def defaults_row(name, X, y, models, repeats):
 
 def defaults_table(smoke, repeats):
     bench_accuracy = accuracy_benchmark()
-    datasets = bench_accuracy.make_datasets()
+    datasets = bench_accuracy.classic_datasets()
     if smoke:
         datasets = {name: datasets[name] for name in SMOKE_DATASETS}
     models = default_models()

@@ -56,7 +56,11 @@ local_cluster = dict(
     n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
 )
 with LocalCluster(**local_cluster) as cluster, Client(cluster):
-    model = make_pipeline(StandardScaler(), BackpropClassifier(random_state=0))
+    # The learning rates are Adam's steps (the default solver on this many
+    # rows, L-BFGS, has none).
+    model = make_pipeline(
+        StandardScaler(), BackpropClassifier(solver="adam", random_state=0)
+    )
     with joblib.parallel_config(backend="dask"), warnings.catch_warnings():
         # Some fits with the smallest learning rate reach max_iter first.
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -85,7 +85,12 @@ X4, y4 = make_classification(
     random_state=0,
 )
 clf4 = BackpropClassifier(
-    hidden_size=8, max_iter=200, tol=None, snapshot_every=50, random_state=0
+    solver="adam",
+    hidden_size=8,
+    max_iter=200,
+    tol=None,
+    snapshot_every=50,
+    random_state=0,
 ).fit(X4, y4)
 DecisionRegionsDisplay.from_estimator(
     clf4, X4, y4, iterations=[0, 50, 200], grid_resolution=100

@@ -20,7 +20,11 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_backprop import BackpropClassifier
 
 X, y = load_wine(return_X_y=True)
-model = make_pipeline(StandardScaler(), BackpropClassifier(random_state=0))
+# The learning rates are Adam's steps: the default solver on 178 rows, L-BFGS,
+# has none.
+model = make_pipeline(
+    StandardScaler(), BackpropClassifier(solver="adam", random_state=0)
+)
 grid = {
     "backpropclassifier__hidden_size": [2, 8, 32],
     "backpropclassifier__learning_rate": [0.001, 0.003, 0.01, 0.03],
