@@ -54,10 +54,10 @@ class BackpropClassifier(
     training set in ``history_``, then back-propagates the error and updates
     the weights: one L-BFGS iteration on the whole training set (by default, up
     to 10,000 rows), or an epoch of steps, once per mini-batch of rows or once
-    on the whole training set. With ``solver="sgd"``, ``momentum=0``, ``batch_size=None``,
-    ``alpha=0``, ``loss="squared_error"``, ``fit_intercept=False``,
-    ``init_scale=0.5`` and ``tol=None`` it is exactly the network of the
-    classic backpropagation tutorial on iris.
+    on the whole training set. With ``solver="sgd"``, ``momentum=0``,
+    ``batch_size=None``, ``alpha=0``, ``loss="squared_error"``,
+    ``fit_intercept=False``, ``init_scale=0.5`` and ``tol=None`` it is exactly
+    the network of the classic backpropagation tutorial on iris.
 
     The defaults were chosen with ``benchmarks/bench_accuracy.py``: 5-fold
     cross-validation on scikit-learn's four bundled data sets, eight synthetic
