@@ -396,7 +396,7 @@ def test_class_weight_dict_equals_sample_weight(iris):
         (-np.ones(150), "Negative values in data passed to `?sample_weight"),
         (
             np.zeros(150),
-            "sample_weight must have a positive sum|Sample weights must contain",
+            r"\(sample_weight\) is zero|Sample weights must contain",
         ),
         (np.ones(10), r"sample_weight.shape == \(10,\), expected \(150,\)"),
         (np.full(150, np.nan), "Input sample_weight contains NaN"),
