@@ -784,8 +784,7 @@ default=None
         total = data.train.total_weight()
         if incremental:
             total += state.samples_seen
-        N = _network.normaliser(spec.loss, total, spec.n_outputs)
-        alpha = _defaults.alpha(self.alpha, N)
+        alpha = _defaults.alpha(self.alpha, spec, total)
         scorer = self._validation_scorer(spec, data)
         settings = self._settings(n_rows, solver, alpha, incremental, scorer)
         task = FitTask(self, data, n_epochs, attributes)

@@ -5,6 +5,8 @@ The rules, with their reasons, are in the parameters' docstrings; the evidence
 is ``benchmarks/bench_accuracy.py`` and the benchmarks page.
 """
 
+from . import _network
+
 # With solver="auto", training sets of up to this many rows are fitted by
 # L-BFGS, larger ones by Adam.
 LBFGS_MAX_ROWS = 10_000
@@ -29,9 +31,11 @@ def solver(value, n_rows, incremental):
     return "lbfgs" if n_rows <= LBFGS_MAX_ROWS and not incremental else "adam"
 
 
-def alpha(value, N):
-    """The L2 penalty for ``alpha=value`` on a loss that is a sum divided by
-    ``N`` (see :func:`._network.normaliser`: the rows' number or total weight,
-    times the outputs for the squared error): ``"auto"`` is ``1 / N``, a
-    standard normal prior on each weight."""
-    return 1.0 / float(N) if value == "auto" else value
+def alpha(value, spec, total_weight):
+    """The L2 penalty for ``alpha=value`` on the loss of ``spec`` over rows of
+    ``total_weight`` (their number, or the sum of their weights): ``"auto"``
+    is ``1 / N``, ``N`` what the loss's sum is divided by (see
+    :func:`._network.normaliser`), a standard normal prior on each weight."""
+    if value != "auto":
+        return value
+    return 1.0 / float(_network.normaliser(spec.loss, total_weight, spec.n_outputs))

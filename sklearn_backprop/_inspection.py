@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils.validation import validate_data
 
-from . import _defaults, _fit_data, _network
+from . import _defaults, _fit_data
 from ._array_api import copy as copy_array
 from ._array_api import float_dtypes
 from ._classifier import BackpropClassifier
@@ -86,7 +86,7 @@ def _fitted_network(estimator, X, y, sample_weight, random_state, caller):
         rows,
         estimator.classes_,
         fitted=True,
-        alpha=_auto_alpha(estimator, spec, rows),
+        alpha=_defaults.alpha(estimator.alpha, spec, rows.total_weight()),
     )
 
 
@@ -101,16 +101,10 @@ def _fresh_network(estimator, X, y, sample_weight, random_state):
     seed = estimator.random_state if random_state is None else random_state
     state = initial_state(spec, X, estimator.init_scale, seed)
     rows = _rows(estimator, X, y, sample_weight, classes)
-    alpha = _auto_alpha(estimator, spec, rows)
+    alpha = _defaults.alpha(estimator.alpha, spec, rows.total_weight())
     return Network(
         spec, state.coefs, state.intercepts, rows, classes, fitted=False, alpha=alpha
     )
-
-
-def _auto_alpha(estimator, spec, rows):
-    """The estimator's penalty for a fit on ``rows`` (``"auto"`` resolved)."""
-    N = _network.normaliser(spec.loss, rows.total_weight(), spec.n_outputs)
-    return _defaults.alpha(estimator.alpha, N)
 
 
 def _checked_targets(X, y):
