@@ -7,9 +7,7 @@ from numpy.testing import assert_allclose
 from sklearn_backprop import BackpropClassifier, _defaults, backprop_step
 
 # Short fits: stopping at max_iter is expected.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def test_small_data_takes_lbfgs_and_a_penalty_of_one_over_the_rows(iris):
