@@ -309,7 +309,14 @@ default="constant"
         functions, the loss, whether there are biases, whether the targets are
         multilabel, the numbers of hidden and output units. Prediction and
         ONNX export read it; a warm start or partial_fit checks the
-        parameters against it.
+        parameters against it. ``spec_.hidden_size`` is the size that
+        ``hidden_size="auto"`` took.
+
+    solver_ : {"adam", "sgd", "lbfgs"}
+        The solver of the last fit, ``solver="auto"`` resolved.
+
+    alpha_ : float
+        The L2 penalty of the last fit, ``alpha="auto"`` resolved.
 
     n_iter_ : int
         Number of iterations (epochs) run, over all calls with ``warm_start`` or
