@@ -423,37 +423,38 @@ def _choices(name):
     return sorted(options)
 
 
+def _number(text, convert, accepted, what):
+    """The number ``text`` names (``convert``: int or float), refused with
+    ``what`` it should be unless ``accepted(value)``."""
+    try:
+        value = convert(text)
+    except ValueError:
+        value = math.nan
+    if not accepted(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+    return value
+
+
 def _positive_int(text):
     """The whole number ``text`` names, refused unless above 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
-    return value
+    return _number(text, int, lambda value: value >= 1, "a positive integer")
 
 
 def _positive_float(text):
     """The number ``text`` names, refused unless finite and above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
-    return value
+    return _number(
+        text,
+        float,
+        lambda value: math.isfinite(value) and value > 0,
+        "a positive number",
+    )
 
 
 def _fraction(text):
     """The number ``text`` names, refused unless strictly between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction between 0 and 1")
-    return value
+    return _number(
+        text, float, lambda value: 0 < value < 1, "a fraction between 0 and 1"
+    )
 
 
 def _auto_or(convert, what):
