@@ -50,7 +50,18 @@ def pass_diagnostics(totals, n_rows, coefs, spec, alpha):
     ``grad_norm_W2`` are the norms of the mean gradient of the training
     objective, ``sum / N + alpha * W``, the gradient a step takes.
     """
-    grads = _network.mean_gradients(coefs, totals.grads.coefs, totals.N, [alpha, alpha])
+    values = norms(coefs, totals.grads.coefs, totals.N, alpha)
+    values["saturated"] = _network.saturated_share(
+        totals.saturated, n_rows, spec.activation
+    )
+    return values
+
+
+def norms(coefs, grad_sums, N, alpha):
+    """``grad_norm_W1``, ``grad_norm_W2`` (of the mean gradient ``sum / N +
+    alpha * W``), ``weight_norm_W1`` and ``weight_norm_W2`` of the weights
+    ``coefs``, in that order, in the weights' own library."""
+    grads = _network.mean_gradients(coefs, grad_sums, N, [alpha, alpha])
     values = {
         f"grad_norm_W{index}": frobenius_norm(grad)
         for index, grad in enumerate(grads, start=1)
@@ -58,9 +69,6 @@ def pass_diagnostics(totals, n_rows, coefs, spec, alpha):
     values.update(
         (f"weight_norm_W{index}", frobenius_norm(W))
         for index, W in enumerate(coefs, start=1)
-    )
-    values["saturated"] = _network.saturated_share(
-        totals.saturated, n_rows, spec.activation
     )
     return values
 
@@ -165,13 +173,9 @@ class StepMeans:
 
     def _array_measure(self, grad_sums, N):
         """The norms and ratios of one step, in the weights' own library."""
-        alphas = [self.alpha, self.alpha]
-        grads = _network.mean_gradients(self.before, grad_sums, N, alphas)
-        ratios = update_ratios(self.before, self.coefs)
         return [
-            *(frobenius_norm(grad) for grad in grads),
-            *(frobenius_norm(old) for old in self.before),
-            *ratios.values(),
+            *norms(self.before, grad_sums, N, self.alpha).values(),
+            *update_ratios(self.before, self.coefs).values(),
         ]
 
     def _compiled_measure(self, grad_sums, N):
